@@ -1,0 +1,10 @@
+"""MaRS-Bench: fine-tune, benchmark and pretrain the MaRS RGB+SAR foundation model."""
+from .utils import safe_checkpoint
+from .version import __version__
+
+# Must run before any checkpoint is read: mmengine 0.10.7's loader fails on torch >= 2.6.
+safe_checkpoint.install()
+
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .mars_backbone import MaRSBackbone
+
+__all__ = ['MaRSBackbone']
