@@ -1,1 +1,3 @@
-"""Registration imports."""
+from .layer_decay_constructor import MaRSLayerDecayOptimizerConstructor
+
+__all__ = ['MaRSLayerDecayOptimizerConstructor']

@@ -92,7 +92,10 @@ class MaRSBackbone(BaseModule):
             drop_path_rate=drop_path_rate,
             **spec.get('timm_kwargs', {}))
         if with_cp:
-            self.encoder.set_grad_checkpointing(True)
+            # Per Swin block (the stages' own switch), not per stage as FeatureListNet's
+            # would: the 18-block third stage would otherwise be recomputed in one piece.
+            for stage in self._stages():
+                stage.grad_checkpointing = True
         self._freeze_stages()
 
     def forward(self, x):
@@ -103,12 +106,14 @@ class MaRSBackbone(BaseModule):
                              f'(e.g. size_divisor={SIZE_DIVISOR} in the data preprocessor)')
         return tuple(f.permute(0, 3, 1, 2).contiguous() for f in self.encoder(x))
 
+    def _stages(self):
+        # features_only drops the stages after the last of out_indices.
+        return [m for name, m in self.encoder.named_children() if name.startswith('layers_')]
+
     def _frozen_modules(self):
         if self.frozen_stages < 0:
             return []
-        return [self.encoder.patch_embed] + [
-            getattr(self.encoder, f'layers_{i}') for i in range(self.frozen_stages)
-            if hasattr(self.encoder, f'layers_{i}')]
+        return [self.encoder.patch_embed] + self._stages()[:self.frozen_stages]
 
     def _freeze_stages(self):
         for module in self._frozen_modules():
