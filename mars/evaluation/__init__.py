@@ -1,1 +1,2 @@
-"""Registration imports."""
+"""Evaluation metrics (registration imports)."""
+from .metrics import *  # noqa: F401,F403

@@ -1,0 +1,232 @@
+"""Image and label loading for remote-sensing files (TIFF through tifffile, the rest through mmcv).
+
+Colour order, decided once here:
+
+* :func:`read_image` returns channels in the order they are stored in the file: RGB for a
+  colour JPEG/PNG (mmcv/OpenCV decode to BGR, we flip back), stored band order for a TIFF.
+* :class:`LoadRSImageFromFile` defaults to ``channel_order='bgr'``, i.e. a **3-channel**
+  image comes out BGR whatever its format, exactly like mmseg's ``LoadImageFromFile``. The
+  usual mmseg data preprocessor with ``bgr_to_rgb=True`` and RGB mean/std then works for
+  JPG, PNG and 3-band TIFF alike. Images with another channel count (SAR, R-G-B-SAR stacks)
+  are never reordered: their band order is declared by the dataset, not guessed.
+"""
+import io
+import os.path as osp
+
+import mmcv
+import numpy as np
+import tifffile
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+
+from mars.registry import register_downstream
+
+TIFF_SUFFIXES = ('.tif', '.tiff')
+CHANNEL_ORDERS = ('rgb', 'bgr')
+
+
+def _read_bytes(path, backend_args=None):
+    """Bytes of ``path`` through mmengine's file backends, with errors naming the file."""
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f'file not found: {path}') from e
+    if not content:
+        raise ValueError(f'cannot read image {path}: the file is empty')
+    return content
+
+
+def _decode_tiff(content):
+    """Decode TIFF bytes into ``HxW`` or ``HxWxC``, keeping the stored dtype.
+
+    tifffile reports band-first storage (planar configuration ``SYX`` or one page per band,
+    ``QYX`` / ``IYX``) with the bands on the first axis. We move them last when the first axis
+    is shorter than both spatial axes, i.e. when it really looks like "a few bands" and not
+    like a stack of pages that are themselves ``HxC`` images.
+    """
+    with tifffile.TiffFile(io.BytesIO(content)) as tif:
+        series = tif.series[0]
+        img = series.asarray()
+        axes = series.axes
+    if img.ndim == 3 and axes.endswith('YX') and img.shape[0] < min(img.shape[1:]):
+        img = np.ascontiguousarray(img.transpose(1, 2, 0))
+    if img.ndim not in (2, 3):
+        raise ValueError(
+            f'expected a HxW or HxWxC raster, found shape {img.shape} (axes {axes!r})')
+    return img
+
+
+def _decode_other(content):
+    """Decode JPG / PNG / BMP bytes with mmcv (OpenCV), keeping bit depth and band count."""
+    # 'unchanged' keeps 16-bit PNGs and single-channel images as they are.
+    img = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
+    if img is None:
+        raise ValueError('OpenCV could not decode it')
+    # OpenCV stores colour as BGR(A); return the file's own RGB(A) order.
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        img = np.ascontiguousarray(img[..., [2, 1, 0] + list(range(3, img.shape[2]))])
+    return img
+
+
+def read_image(path, channel_order='rgb', backend_args=None):
+    """Read one image file as a numpy array.
+
+    TIFFs (``.tif`` / ``.tiff``) are read with tifffile, which decodes compressed, tiled,
+    stripped, pixel- or band-interleaved files (codecs through imagecodecs); band-first
+    TIFFs are returned band-last. Other formats go through mmcv / OpenCV. The dtype of the
+    file is kept (uint16 SAR stays uint16).
+
+    Args:
+        path (str): Image path (or URI of an mmengine file backend).
+        channel_order (str): ``'rgb'`` (the file's own order) or ``'bgr'``. Only 3-channel
+            images are affected: ``'bgr'`` reverses their channels. Defaults to 'rgb'.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+
+    Returns:
+        np.ndarray: ``HxW`` or ``HxWxC`` array.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file is empty, corrupt or not a 2-D raster.
+    """
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f'channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}')
+    path = str(path)
+    content = _read_bytes(path, backend_args)
+    is_tiff = osp.splitext(path)[1].lower() in TIFF_SUFFIXES
+    try:
+        img = _decode_tiff(content) if is_tiff else _decode_other(content)
+    except Exception as e:  # noqa: BLE001  (decoders raise many types; all mean "unreadable")
+        raise ValueError(f'cannot read image {path}: {type(e).__name__}: {e}') from e
+    if channel_order == 'bgr' and img.ndim == 3 and img.shape[2] == 3:
+        img = np.ascontiguousarray(img[..., ::-1])
+    return img
+
+
+def num_channels(img):
+    """Channel count of an ``HxW`` (1) or ``HxWxC`` (C) array."""
+    return 1 if img.ndim == 2 else img.shape[2]
+
+
+@register_downstream('TRANSFORMS')
+class LoadRSImageFromFile(BaseTransform):
+    """Load a remote-sensing image (TIFF of any dtype and band count, JPG, PNG, BMP).
+
+    A drop-in for mmcv's ``LoadImageFromFile`` reading through :func:`read_image`.
+
+    Required Keys:
+
+    - img_path
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - ori_shape
+
+    Args:
+        to_float32 (bool): Convert the image to float32. Defaults to False (keep the file's
+            dtype, e.g. uint8 or uint16).
+        channels (int, optional): Expected channel count (1 for ``HxW``). A different count
+            raises an error naming the file. Defaults to None (no check).
+        channel_order (str): ``'bgr'`` (mmseg's convention for 3-channel images, to pair with
+            ``bgr_to_rgb=True`` in the data preprocessor) or ``'rgb'``. Images that do not
+            have 3 channels are never reordered. Defaults to 'bgr'.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+    """
+
+    def __init__(self, to_float32=False, channels=None, channel_order='bgr',
+                 backend_args=None):
+        if channel_order not in CHANNEL_ORDERS:
+            raise ValueError(
+                f'channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}')
+        self.to_float32 = to_float32
+        self.channels = channels
+        self.channel_order = channel_order
+        self.backend_args = backend_args.copy() if backend_args else None
+
+    def transform(self, results):
+        """Read ``results['img_path']`` into ``results['img']``.
+
+        Args:
+            results (dict): Result dict with ``img_path``.
+
+        Returns:
+            dict: ``results`` with ``img``, ``img_shape`` and ``ori_shape``.
+        """
+        path = results['img_path']
+        img = read_image(path, self.channel_order, self.backend_args)
+        if self.channels is not None and num_channels(img) != self.channels:
+            raise ValueError(
+                f'image {path} has {num_channels(img)} channels (shape {img.shape}), '
+                f'expected {self.channels}')
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
+                f'channels={self.channels}, channel_order={self.channel_order!r}, '
+                f'backend_args={self.backend_args})')
+
+
+@register_downstream('TRANSFORMS', det=False)
+class LoadDeepGlobeRoadMask(BaseTransform):
+    """Load a DeepGlobe road mask as a 0/1 ``gt_seg_map``.
+
+    DeepGlobe masks are 3-channel PNGs with equal channels, road where the value is at least
+    128 (a threshold rather than ``== 255`` so that masks that were resampled or re-encoded,
+    with a few values between 0 and 255, still load). The first channel is used; 1-channel
+    masks work too.
+    Must run after the image is loaded: the mask must have the image's height and width.
+
+    Required Keys:
+
+    - seg_map_path
+    - img (optional, for the size check)
+
+    Added Keys:
+
+    - gt_seg_map (np.uint8, 0 background, 1 road)
+    - seg_fields
+
+    Args:
+        threshold (int): Mask values ``>= threshold`` are road. Defaults to 128.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+    """
+
+    def __init__(self, threshold=128, backend_args=None):
+        self.threshold = threshold
+        self.backend_args = backend_args.copy() if backend_args else None
+
+    def transform(self, results):
+        """Read ``results['seg_map_path']`` into ``results['gt_seg_map']``.
+
+        Args:
+            results (dict): Result dict with ``seg_map_path`` (and usually ``img``).
+
+        Returns:
+            dict: ``results`` with ``gt_seg_map`` listed in ``seg_fields``.
+        """
+        path = results['seg_map_path']
+        # 'rgb' keeps the file's own first channel first.
+        mask = read_image(path, 'rgb', self.backend_args)
+        if mask.ndim == 3:
+            mask = mask[..., 0]
+        if 'img' in results and mask.shape != results['img'].shape[:2]:
+            raise ValueError(
+                f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but its image '
+                f'{results.get("img_path", "")} is '
+                f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        results['gt_seg_map'] = (mask >= self.threshold).astype(np.uint8)
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(threshold={self.threshold}, '
+                f'backend_args={self.backend_args})')

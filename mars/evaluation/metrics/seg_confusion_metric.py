@@ -1,0 +1,180 @@
+"""Segmentation metrics from one confusion matrix summed over the whole split."""
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger, print_log
+from prettytable import PrettyTable
+
+from mars.registry import register_downstream
+
+PER_CLASS_METRICS = ('IoU', 'Precision', 'Recall', 'F1')
+
+
+def confusion_matrix(pred, label, num_classes, ignore_index=255):
+    """Confusion matrix of one prediction against its label.
+
+    Args:
+        pred (torch.Tensor): Predicted class indices, any shape.
+        label (torch.Tensor): Ground-truth class indices, same shape as ``pred``.
+        num_classes (int): Number of classes.
+        ignore_index (int): Label value left out of the count. Defaults to 255.
+
+    Returns:
+        np.ndarray: ``num_classes x num_classes`` int64 matrix, rows ground truth, columns
+        prediction.
+    """
+    if pred.shape != label.shape:
+        raise ValueError(f'prediction shape {tuple(pred.shape)} differs from label shape '
+                         f'{tuple(label.shape)}')
+    pred, label = pred.reshape(-1).long(), label.reshape(-1).long()
+    # Out-of-range labels other than ignore_index would corrupt neighbouring cells.
+    valid = (label != ignore_index) & (label >= 0) & (label < num_classes)
+    counts = torch.bincount(
+        label[valid] * num_classes + pred[valid], minlength=num_classes**2)
+    return counts[:num_classes**2].reshape(num_classes, num_classes).cpu().numpy().astype(
+        np.int64)
+
+
+def _ratio(numerator, denominator):
+    """Element-wise ratio with NaN where the denominator is 0 (the quantity is undefined)."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1),
+                        np.nan)
+
+
+def confusion_matrix_metrics(matrix, class_names):
+    """Accuracy, IoU, precision, recall, F1 and Cohen's kappa of a confusion matrix.
+
+    Rows of ``matrix`` are ground truth, columns prediction. Values are in percent. A
+    per-class value whose denominator is zero is NaN and left out of the means: IoU and F1
+    of a class absent from both labels and predictions, recall of a class absent from the
+    labels, precision of a class never predicted. ``kappa`` is NaN when chance agreement is
+    1 (only one class anywhere), ``aAcc`` when the matrix is empty.
+
+    Args:
+        matrix (np.ndarray): ``K x K`` confusion matrix of counts.
+        class_names (Sequence[str]): The ``K`` class names.
+
+    Returns:
+        OrderedDict[str, float]: ``aAcc``, ``mIoU``, ``mF1``, ``mPrecision``, ``mRecall``,
+        ``kappa``, then ``IoU.<name>``, ``Precision.<name>``, ``Recall.<name>`` and
+        ``F1.<name>`` for every class.
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f'expected a square confusion matrix, got shape {matrix.shape}')
+    if len(class_names) != matrix.shape[0]:
+        raise ValueError(f'{len(class_names)} class names for a {matrix.shape[0]}-class '
+                         'confusion matrix')
+    tp = np.diag(matrix)
+    gt_total, pred_total = matrix.sum(axis=1), matrix.sum(axis=0)
+    fp, fn = pred_total - tp, gt_total - tp
+    total = matrix.sum()
+    per_class = OrderedDict(
+        IoU=_ratio(tp, tp + fp + fn),
+        Precision=_ratio(tp, tp + fp),
+        Recall=_ratio(tp, tp + fn),
+        F1=_ratio(2 * tp, 2 * tp + fp + fn))
+
+    observed = _ratio(tp.sum(), total)
+    chance = _ratio((gt_total * pred_total).sum(), total**2)
+    results = OrderedDict(
+        aAcc=float(observed) * 100,
+        mIoU=_nanmean(per_class['IoU']) * 100,
+        mF1=_nanmean(per_class['F1']) * 100,
+        mPrecision=_nanmean(per_class['Precision']) * 100,
+        mRecall=_nanmean(per_class['Recall']) * 100,
+        kappa=float(_ratio(observed - chance, 1 - chance)) * 100)
+    for metric, values in per_class.items():
+        for name, value in zip(class_names, values):
+            results[f'{metric}.{name}'] = float(value) * 100
+    return results
+
+
+def _nanmean(values):
+    """Mean over the defined (non-NaN) values; NaN, without a warning, when none is."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values[~np.isnan(values)].mean()) if (~np.isnan(values)).any() else np.nan
+
+
+@register_downstream('METRICS', det=False)
+class SegConfusionMetric(BaseMetric):
+    """IoU, precision, recall, F1, overall accuracy and kappa from a confusion matrix.
+
+    Each sample contributes its ``num_classes x num_classes`` confusion matrix; the matrices
+    of all samples (gathered from all processes by mmengine) are summed before any ratio is
+    taken, so every value is over the pixels of the whole split, identical in single- and
+    multi-process runs. Reported (percent, 2 decimals, like mmseg's ``IoUMetric``):
+    ``aAcc``, ``mIoU``, ``mF1``, ``mPrecision``, ``mRecall``, ``kappa`` and, for each class
+    in ``report_classes``, ``IoU.<name>``, ``Precision.<name>``, ``Recall.<name>``,
+    ``F1.<name>``. Means are over all classes whose value is defined. A table of every
+    class is logged.
+
+    Args:
+        ignore_index (int): Label value excluded from evaluation. Defaults to 255.
+        report_classes (Sequence[str], optional): Classes whose per-class values are
+            returned (e.g. ``['road']``). Defaults to None (all classes).
+        collect_device (str): Device used to gather results across processes, ``'cpu'``
+            or ``'gpu'``. Defaults to 'cpu'.
+        prefix (str, optional): Prefix of the metric names. Defaults to None.
+    """
+
+    def __init__(self, ignore_index=255, report_classes=None, collect_device='cpu',
+                 prefix=None, **kwargs):
+        super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        self.ignore_index = ignore_index
+        self.report_classes = list(report_classes) if report_classes is not None else None
+
+    def process(self, data_batch, data_samples):
+        """Add the confusion matrix of each sample of a batch to ``self.results``.
+
+        Args:
+            data_batch (dict): The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): Model outputs with ``pred_sem_seg`` and
+                ``gt_sem_seg``.
+        """
+        num_classes = len(self.dataset_meta['classes'])
+        for data_sample in data_samples:
+            pred = data_sample['pred_sem_seg']['data'].squeeze()
+            label = data_sample['gt_sem_seg']['data'].squeeze().to(pred.device)
+            self.results.append(confusion_matrix(pred, label, num_classes, self.ignore_index))
+
+    def compute_metrics(self, results):
+        """Sum the per-sample matrices and turn them into metrics.
+
+        Args:
+            results (list[np.ndarray]): Per-sample confusion matrices.
+
+        Returns:
+            dict[str, float]: The metrics described in the class docstring.
+        """
+        class_names = list(self.dataset_meta['classes'])
+        report = self.report_classes if self.report_classes is not None else class_names
+        unknown = [name for name in report if name not in class_names]
+        if unknown:
+            raise KeyError(f'report_classes {unknown} are not dataset classes {class_names}')
+        num_classes = len(class_names)
+        matrix = (np.sum(results, axis=0) if results else
+                  np.zeros((num_classes, num_classes), np.int64))
+        all_metrics = confusion_matrix_metrics(matrix, class_names)
+        self._log_class_table(all_metrics, class_names)
+        summary = ('aAcc', 'mIoU', 'mF1', 'mPrecision', 'mRecall', 'kappa')
+        keys = list(summary) + [f'{metric}.{name}' for metric in PER_CLASS_METRICS
+                                for name in report]
+        return OrderedDict((key, round(all_metrics[key], 2)) for key in keys)
+
+    @staticmethod
+    def _log_class_table(all_metrics, class_names):
+        """Log one row per class with its IoU, precision, recall and F1."""
+        table = PrettyTable()
+        table.add_column('Class', class_names)
+        for metric in PER_CLASS_METRICS:
+            table.add_column(
+                metric, [round(all_metrics[f'{metric}.{name}'], 2) for name in class_names])
+        logger = MMLogger.get_current_instance()
+        print_log('per class results:', logger)
+        print_log('\n' + table.get_string(), logger=logger)
