@@ -91,8 +91,8 @@ def make_synthetic_tile(rng, size):
 
 
 def _write_split(root, split, ids, size, seed):
-    """Write the tiles of one split folder and its id file."""
-    folder = osp.join(root, split)
+    """Write the tiles of one split into ``root/train/`` and the split's id file."""
+    folder = osp.join(root, 'train')
     os.makedirs(folder, exist_ok=True)
     for index, tile_id in enumerate(ids):
         # One generator per tile: any tile can be regenerated alone, whatever the counts.
@@ -111,8 +111,9 @@ def _write_split(root, split, ids, size, seed):
 def make_synthetic_deepglobe(root, num_train=8, num_test=4, size=256, seed=0):
     """Write a synthetic dataset in the DeepGlobe road layout.
 
-    Layout: ``root/{train,test}/<id>_sat.jpg`` (RGB JPEG), ``root/{train,test}/<id>_mask.png``
-    (3-channel PNG, 255 road / 0 background) and ``root/{train,test}.txt`` (one id per line).
+    Layout as the release's labelled ``train`` folder with the common id split:
+    ``root/train/<id>_sat.jpg`` (RGB JPEG), ``root/train/<id>_mask.png`` (3-channel PNG,
+    255 road / 0 background), and ``root/{train,test}.txt`` listing the ids of each split.
     The output depends only on the arguments.
 
     Args:
@@ -123,7 +124,7 @@ def make_synthetic_deepglobe(root, num_train=8, num_test=4, size=256, seed=0):
         seed (int): Random seed. Defaults to 0.
 
     Returns:
-        dict: ``root``, ``train_dir``, ``test_dir``, ``train_split``, ``test_split``,
+        dict: ``root``, ``img_dir``, ``train_split``, ``test_split``,
         ``num_train``, ``num_test``, ``size`` and ``ids`` (``{'train': [...], 'test':
         [...]}``).
     """
@@ -131,8 +132,8 @@ def make_synthetic_deepglobe(root, num_train=8, num_test=4, size=256, seed=0):
     # Numeric ids like the real release's; train and test ranges never collide.
     ids = dict(train=[str(100 + i) for i in range(num_train)],
                test=[str(900000 + i) for i in range(num_test)])
-    train_dir, train_split = _write_split(root, 'train', ids['train'], size, seed)
-    test_dir, test_split = _write_split(root, 'test', ids['test'], size, seed)
+    img_dir, train_split = _write_split(root, 'train', ids['train'], size, seed)
+    _, test_split = _write_split(root, 'test', ids['test'], size, seed)
     return dict(
-        root=root, train_dir=train_dir, test_dir=test_dir, train_split=train_split,
+        root=root, img_dir=img_dir, train_split=train_split,
         test_split=test_split, num_train=num_train, num_test=num_test, size=size, ids=ids)

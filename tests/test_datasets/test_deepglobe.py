@@ -9,6 +9,7 @@ from mmengine.registry import DefaultScope
 from mars.datasets import DeepGlobeRoadDataset
 
 IDS = ['100', '101', '102', '103']  # train ids written by the deepglobe_root fixture
+TEST_IDS = ['900000', '900001']  # its test ids, in the same folder
 PIPELINE = [
     dict(type='LoadRSImageFromFile', channels=3),
     dict(type='LoadDeepGlobeRoadMask'),
@@ -32,9 +33,9 @@ def build(root, pipeline=(), **kwargs):
 
 def test_lists_pairs_from_folder(deepglobe_root):
     dataset = build(deepglobe_root)
-    assert len(dataset) == 4
+    assert len(dataset) == 6
     assert dataset.metainfo['classes'] == ('background', 'road')
-    for tile_id, info in zip(IDS, (dataset.get_data_info(i) for i in range(4))):
+    for tile_id, info in zip(IDS + TEST_IDS, (dataset.get_data_info(i) for i in range(6))):
         assert info['img_path'] == os.path.join(deepglobe_root, 'train', f'{tile_id}_sat.jpg')
         assert info['seg_map_path'] == os.path.join(
             deepglobe_root, 'train', f'{tile_id}_mask.png')

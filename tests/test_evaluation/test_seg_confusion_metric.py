@@ -1,6 +1,7 @@
 """SegConfusionMetric and confusion_matrix_metrics against hand-computed values."""
 import math
 
+import mmcv
 import numpy as np
 import pytest
 import torch
@@ -9,7 +10,7 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mars.evaluation import confusion_matrix_metrics
+from mars.evaluation import SegConfusionMetric, confusion_matrix_metrics
 
 CLASSES = ('background', 'road')
 # 3x4 label with two ignored pixels (255) and its prediction. Over the 10 valid pixels
@@ -97,3 +98,17 @@ def test_undefined_values_are_nan_and_left_out_of_means():
 def test_unknown_report_class_is_an_error():
     with pytest.raises(KeyError, match='river'):
         evaluate([[sample(PRED, LABEL)]], report_classes=['river'])
+
+
+def test_output_dir_writes_class_index_pngs_and_format_only_skips_metrics(tmp_path):
+    pred = torch.tensor([[0, 1], [1, 1]])
+    sample = dict(pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(data=pred[None]),
+                  img_path='/data/train/104_sat.jpg')
+    metric = SegConfusionMetric(output_dir=str(tmp_path / 'preds'), format_only=True)
+    metric.dataset_meta = dict(classes=('background', 'road'))
+    metric.process({}, [sample])
+    written = mmcv.imread(str(tmp_path / 'preds' / '104_sat.png'), flag='unchanged')
+    assert written.tolist() == [[0, 1], [1, 1]]
+    assert metric.compute_metrics(metric.results) == {}
+    with pytest.raises(ValueError, match='needs an output_dir'):
+        SegConfusionMetric(format_only=True)

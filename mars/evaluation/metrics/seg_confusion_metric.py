@@ -1,10 +1,13 @@
 """Segmentation metrics from one confusion matrix summed over the whole split."""
+import os.path as osp
 from collections import OrderedDict
 
+import mmcv
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
+from mmengine.utils import mkdir_or_exist
 from prettytable import PrettyTable
 
 from mars.registry import register_downstream
@@ -121,13 +124,26 @@ class SegConfusionMetric(BaseMetric):
         collect_device (str): Device used to gather results across processes, ``'cpu'``
             or ``'gpu'``. Defaults to 'cpu'.
         prefix (str, optional): Prefix of the metric names. Defaults to None.
+        output_dir (str, optional): Also write each prediction as a class-index PNG
+            ``<output_dir>/<image name>.png`` (``tools/test.py --out``). Defaults to None.
+        format_only (bool): Only write predictions, compute nothing (test splits without
+            labels). Needs ``output_dir``. Defaults to False.
+        keep_results (bool): Set by mmseg-style ``tools/test.py --out``; written
+            predictions are always kept. Defaults to False.
     """
 
     def __init__(self, ignore_index=255, report_classes=None, collect_device='cpu',
-                 prefix=None, **kwargs):
+                 prefix=None, output_dir=None, format_only=False, keep_results=False,
+                 **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        if format_only and output_dir is None:
+            raise ValueError('SegConfusionMetric: format_only=True needs an output_dir')
         self.ignore_index = ignore_index
         self.report_classes = list(report_classes) if report_classes is not None else None
+        self.output_dir = output_dir
+        self.format_only = format_only
+        if output_dir is not None:
+            mkdir_or_exist(output_dir)
 
     def process(self, data_batch, data_samples):
         """Add the confusion matrix of each sample of a batch to ``self.results``.
@@ -140,8 +156,21 @@ class SegConfusionMetric(BaseMetric):
         num_classes = len(self.dataset_meta['classes'])
         for data_sample in data_samples:
             pred = data_sample['pred_sem_seg']['data'].squeeze()
+            if self.output_dir is not None:
+                self._write_prediction(pred, data_sample)
+            if self.format_only:
+                continue
             label = data_sample['gt_sem_seg']['data'].squeeze().to(pred.device)
             self.results.append(confusion_matrix(pred, label, num_classes, self.ignore_index))
+
+    def _write_prediction(self, pred, data_sample):
+        """Save ``pred`` as a PNG of label values, named after the input image."""
+        name = osp.splitext(osp.basename(data_sample['img_path']))[0]
+        values = pred.cpu().numpy().astype(np.uint8)
+        # Undo the k -> k-1 shift of datasets whose label 0 means "ignore".
+        if data_sample.get('reduce_zero_label', False):
+            values = values + 1
+        mmcv.imwrite(values, osp.join(self.output_dir, f'{name}.png'))
 
     def compute_metrics(self, results):
         """Sum the per-sample matrices and turn them into metrics.
@@ -152,6 +181,10 @@ class SegConfusionMetric(BaseMetric):
         Returns:
             dict[str, float]: The metrics described in the class docstring.
         """
+        if self.format_only:
+            print_log(f'predictions written to {self.output_dir}; format_only: no metrics',
+                      logger='current')
+            return OrderedDict()
         class_names = list(self.dataset_meta['classes'])
         report = self.report_classes if self.report_classes is not None else class_names
         unknown = [name for name in report if name not in class_names]
