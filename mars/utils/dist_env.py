@@ -13,8 +13,9 @@ mmengine 0.10.7 assumes that every distributed run has a GPU per process:
 launcher is given and no accelerator is present, works around the three without patching
 mmengine: it initialises the process group itself with ``gloo`` (the Runner then skips its
 own initialisation, see ``Runner.setup_env``) and points ``model_wrapper_cfg`` to
-:class:`MMCPUDistributedDataParallel`, which builds DDP without ``device_ids`` and turns SyncBN
-layers back into BN. Runs with a GPU are left exactly as mmengine makes them.
+:class:`MMCPUDistributedDataParallel`, which builds DDP without ``device_ids`` for CPU modules
+and turns their SyncBN layers back into BN. Runs with a GPU are left exactly as mmengine
+makes them (the tools do not call this module there).
 """
 import datetime
 import logging
@@ -47,35 +48,35 @@ def _has_sync_bn(module):
 
 @MODEL_WRAPPERS.register_module()
 class MMCPUDistributedDataParallel(MMDistributedDataParallel):
-    """:class:`MMDistributedDataParallel` for modules that live on the CPU.
+    """:class:`MMDistributedDataParallel` that also accepts modules on the CPU.
 
-    Accepts and drops the ``device_ids`` that ``Runner.wrap_model`` always passes (DDP needs
-    ``None`` for CPU modules), and reverts SyncBN layers (torch's and mmcv's) to BN, because
-    torch's SyncBatchNorm only runs on GPUs. Each process then normalises over its own
-    batch, as in non-distributed training; a warning says so.
+    For a CPU module it drops the ``device_ids`` that ``Runner.wrap_model`` always passes
+    (DDP needs ``None`` there) and reverts SyncBN layers (torch's and mmcv's) to BN, because
+    torch's SyncBatchNorm only runs on GPUs: each process then normalises over its own
+    batch, as in non-distributed training, and a warning says so. A module on an
+    accelerator is wrapped exactly as :class:`MMDistributedDataParallel` does, so a config
+    dumped from a CPU run still trains on GPUs.
 
     Args:
-        module (nn.Module): Model to wrap, on the CPU.
-        device_ids (list[int], optional): Ignored for CPU modules; a module on another
-            device is refused, use :class:`MMDistributedDataParallel` there.
+        module (nn.Module): Model to wrap.
+        device_ids (list[int], optional): Devices, as for DDP; ignored for CPU modules.
         **kwargs: Passed to :class:`MMDistributedDataParallel` (``broadcast_buffers``,
             ``find_unused_parameters``...).
     """
 
     def __init__(self, module, device_ids=None, **kwargs):
-        devices = {p.device.type for p in module.parameters()}
-        if devices - {'cpu'}:
-            raise ValueError(f'{type(self).__name__} wraps CPU modules, but the model has '
-                             f'parameters on {sorted(devices)}; use '
-                             f'MMDistributedDataParallel for accelerators')
-        if _has_sync_bn(module):
-            _log('SyncBN cannot run on CPU tensors: reverting SyncBN layers to BN, so batch '
-                 'statistics are per process, not synchronised', logging.WARNING)
-            module = revert_sync_batchnorm(module)
-        super().__init__(module=module, device_ids=None, **kwargs)
-        _log(f'{type(self).__name__}: CPU data parallel over world size '
-             f'{torch_dist.get_world_size()} (backend {torch_dist.get_backend()}), '
-             f'device_ids=None')
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            device_ids = None
+            if _has_sync_bn(module):
+                _log('SyncBN cannot run on CPU tensors: reverting SyncBN layers to BN, so '
+                     'batch statistics are per process, not synchronised', logging.WARNING)
+                module = revert_sync_batchnorm(module)
+        super().__init__(module=module, device_ids=device_ids, **kwargs)
+        if on_cpu:
+            _log(f'{type(self).__name__}: CPU data parallel over world size '
+                 f'{torch_dist.get_world_size()} (backend {torch_dist.get_backend()}), '
+                 f'device_ids=None')
 
 
 def is_cpu_distributed(launcher):
@@ -165,7 +166,8 @@ def _cpu_model_wrapper_cfg(cfg):
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper_cfg = dict(wrapper_cfg)
     wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
-    if wrapper_type in ('MMDistributedDataParallel', MMDistributedDataParallel):
+    if wrapper_type in ('MMDistributedDataParallel', MMDistributedDataParallel,
+                        'MMCPUDistributedDataParallel', MMCPUDistributedDataParallel):
         wrapper_cfg['type'] = 'MMCPUDistributedDataParallel'
         return wrapper_cfg
     wrapper_cls = MODEL_WRAPPERS.get(wrapper_type) if isinstance(wrapper_type, str) \
@@ -178,6 +180,15 @@ def _cpu_model_wrapper_cfg(cfg):
     return wrapper_cfg
 
 
+def _add_custom_import(cfg, module_name):
+    """Make ``cfg`` import ``module_name``, so a dumped config finds the wrapper it names."""
+    custom_imports = cfg.get('custom_imports') or dict(allow_failed_imports=False)
+    imports = list(custom_imports.get('imports', []))
+    if module_name not in imports:
+        custom_imports['imports'] = imports + [module_name]
+    cfg.custom_imports = custom_imports
+
+
 def setup_cpu_distributed(cfg):
     """Prepare ``cfg`` and the process group for a multi-process run without a GPU.
 
@@ -186,7 +197,8 @@ def setup_cpu_distributed(cfg):
     1. switches ``env_cfg.dist_cfg.backend`` to ``gloo`` (``nccl`` needs GPUs),
     2. initialises the process group for ``cfg.launcher`` (the Runner then finds it
        initialised and does not call mmengine's GPU-only ``init_dist``),
-    3. sets ``model_wrapper_cfg`` to :class:`MMCPUDistributedDataParallel`,
+    3. sets ``model_wrapper_cfg`` to :class:`MMCPUDistributedDataParallel` (and adds this
+       module to ``custom_imports``, so the dumped config can be run as it is),
     4. drops ``cfg.sync_bn`` (conversion to SyncBN), which cannot run on CPU tensors.
 
     Every change is logged and kept in ``cfg``, so the dumped config shows what ran.
@@ -202,6 +214,7 @@ def setup_cpu_distributed(cfg):
     if not is_distributed():
         init_cpu_dist(cfg.launcher, **dist_cfg)
     cfg.model_wrapper_cfg = _cpu_model_wrapper_cfg(cfg)
+    _add_custom_import(cfg, __name__)
     if cfg.get('sync_bn') is not None:
         _log(f'sync_bn={cfg.sync_bn!r} ignored: SyncBN cannot run on CPU tensors',
              logging.WARNING)

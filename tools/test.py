@@ -1,0 +1,210 @@
+"""Test (and evaluate) a MaRS-Bench checkpoint with an mmseg-scope or mmdet-scope config.
+
+Usage (single process)::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT] [--show]
+                                           [--show-dir DIR] [--tta] [--cfg-options ...]
+
+``--out`` and ``--show-dir`` follow the library of the config's ``default_scope``:
+
+* mmseg: ``--out DIR`` writes the predicted label maps as PNGs into DIR (the evaluator's
+  ``output_dir`` / ``keep_results``); ``--show-dir DIR`` draws every test image with its
+  prediction into ``DIR/vis_data/vis_image/`` (DIR relative to the work dir unless absolute).
+* mmdet: ``--out FILE.pkl`` dumps the raw predictions (``DumpDetResults``);
+  ``--show-dir DIR`` draws them into ``<work dir>/<timestamp>/DIR`` (unless absolute).
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.registry import RUNNERS, init_default_scope
+from mmengine.runner import Runner
+
+# Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
+# checkpoint under test is read.
+import mars  # noqa: F401
+from mars.utils.dist_env import is_cpu_distributed, setup_cpu_distributed
+
+SCOPES = ('mmseg', 'mmdet')
+PICKLE_SUFFIXES = ('.pkl', '.pickle')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a MaRS-Bench model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the dir to save logs and the evaluation metrics (json)')
+    parser.add_argument(
+        '--out',
+        help='mmseg configs: directory for the predicted label maps (PNG); mmdet configs: '
+        'pickle file (.pkl) for the raw predictions, for offline evaluation')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory to save the drawn predictions in; a relative path is taken under '
+        'the work dir (mmdet: under <work dir>/<timestamp>)')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs merged into it; lists '
+        'as key="[a,b]" or key=a,b, nested as key="[(a,b),(c,d)]" (quotes needed, no '
+        'spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--tta', action='store_true', help='test-time augmentation')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older).
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def config_scope(cfg):
+    """The downstream library whose semantics the config follows: mmseg or mmdet."""
+    scope = cfg.get('default_scope', 'mmseg')
+    if scope not in SCOPES:
+        raise ValueError(f'{cfg.filename}: default_scope must be one of {SCOPES}, '
+                         f'got {scope!r}')
+    return scope
+
+
+def resolve_work_dir(cfg, args):
+    """``--work-dir``, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+
+def visualization_hook_cfg(cfg):
+    hook = cfg.get('default_hooks', {}).get('visualization')
+    if hook is None:
+        raise RuntimeError(
+            '--show / --show-dir need a visualization hook in default_hooks, e.g. '
+            "visualization=dict(type='SegVisualizationHook') (mmseg) or "
+            "dict(type='DetVisualizationHook') (mmdet)")
+    return hook
+
+
+def enable_visualization(cfg, args, scope):
+    """Turn the visualization hook on for ``--show`` / ``--show-dir``."""
+    hook = visualization_hook_cfg(cfg)
+    hook.draw = True
+    if args.show:
+        hook.show = True
+        hook.wait_time = args.wait_time
+    if scope == 'mmseg':
+        # SegVisualizationHook draws every `interval`-th batch (50 by default); a user asking
+        # for drawings of a test run wants all of them unless the config says otherwise.
+        hook.setdefault('interval', 1)
+        if args.show_dir:
+            cfg.visualizer.save_dir = osp.join(cfg.work_dir, args.show_dir)
+    elif args.show_dir:
+        # DetVisualizationHook itself puts a relative directory under work_dir/timestamp.
+        hook.test_out_dir = args.show_dir
+
+
+def _test_evaluator_cfgs(cfg):
+    evaluator = cfg.test_evaluator
+    return evaluator if isinstance(evaluator, list) else [evaluator]
+
+
+def enable_output(cfg, out, scope):
+    """Save the predictions as the config's library does for ``--out``."""
+    if scope == 'mmseg':
+        for metric in _test_evaluator_cfgs(cfg):
+            metric.output_dir = out
+            metric.keep_results = True
+        return
+    if not out.endswith(PICKLE_SUFFIXES):
+        raise ValueError(f'--out for mmdet configs is a pickle file ({PICKLE_SUFFIXES}), '
+                         f'got {out!r}')
+    cfg.test_evaluator = _test_evaluator_cfgs(cfg) + [
+        dict(type='DumpDetResults', out_file_path=out)]
+
+
+def _innermost_dataset(dataset_cfg):
+    # Wrappers such as ConcatDataset / RepeatDataset keep the real dataset in `dataset`.
+    while 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg.dataset
+    return dataset_cfg
+
+
+def default_det_tta_pipeline(cfg):
+    """Horizontal-flip TTA built from the test pipeline, as mmdet's tool does."""
+    pipeline = copy.deepcopy(_innermost_dataset(cfg.test_dataloader.dataset).pipeline)
+    pack = pipeline[-1]
+    pipeline[-1] = dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='RandomFlip', prob=1.), dict(type='RandomFlip', prob=0.)],
+            [dict(
+                type=pack.get('type', 'PackDetInputs'),
+                meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                           'flip', 'flip_direction'))],
+        ])
+    return pipeline
+
+
+def enable_tta(cfg, scope):
+    """Wrap the model in ``tta_model`` and test with ``tta_pipeline``."""
+    if 'tta_model' not in cfg:
+        raise KeyError(f'--tta needs `tta_model` in {cfg.filename} (the default runtimes '
+                       'define it)')
+    if 'tta_pipeline' not in cfg:
+        if scope == 'mmseg':
+            raise KeyError(f'--tta needs `tta_pipeline` in {cfg.filename} (mmseg: scales '
+                           'and flips of TestTimeAug)')
+        cfg.tta_pipeline = default_det_tta_pipeline(cfg)
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def build_runner(cfg):
+    """The Runner, or the ``runner_type`` the config names, in the config's scope."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def main():
+    args = parse_args()
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    scope = config_scope(cfg)
+    init_default_scope(scope)
+    if scope == 'mmdet':
+        from mmdet.utils import setup_cache_size_limit_of_dynamo
+
+        # Fewer recompilations with torch.compile on many image shapes (as mmdet's tool).
+        setup_cache_size_limit_of_dynamo()
+
+    resolve_work_dir(cfg, args)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args, scope)
+    if args.tta:
+        enable_tta(cfg, scope)
+    if args.out is not None:
+        enable_output(cfg, args.out, scope)
+    if is_cpu_distributed(args.launcher):
+        setup_cpu_distributed(cfg)
+
+    runner = build_runner(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
