@@ -1,5 +1,5 @@
 """MaRS-Bench: fine-tune, benchmark and pretrain the MaRS RGB+SAR foundation model."""
-from .utils import safe_checkpoint
+from .utils import dist_env, safe_checkpoint  # noqa: F401  (dist_env: CPU DDP wrapper)
 from .version import __version__
 
 # Must run before any checkpoint is read: mmengine 0.10.7's loader fails on torch >= 2.6.

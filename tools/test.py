@@ -15,19 +15,15 @@ Usage (single process)::
 """
 import argparse
 import copy
-import os
 import os.path as osp
 
-from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.registry import RUNNERS, init_default_scope
-from mmengine.runner import Runner
+from mmengine.config import ConfigDict
 
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
 # checkpoint under test is read.
 import mars  # noqa: F401
-from mars.utils.dist_env import is_cpu_distributed, setup_cpu_distributed
+from mars.utils.tool_config import add_common_args, build_runner, load_tool_config
 
-SCOPES = ('mmseg', 'mmdet')
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
 
 
@@ -35,8 +31,6 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) a MaRS-Bench model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--work-dir', help='the dir to save logs and the evaluation metrics (json)')
     parser.add_argument(
         '--out',
         help='mmseg configs: directory for the predicted label maps (PNG); mmdet configs: '
@@ -48,41 +42,9 @@ def parse_args():
         'the work dir (mmdet: under <work dir>/<timestamp>)')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs merged into it; lists '
-        'as key="[a,b]" or key=a,b, nested as key="[(a,b),(c,d)]" (quotes needed, no '
-        'spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older).
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
-
-
-def config_scope(cfg):
-    """The downstream library whose semantics the config follows: mmseg or mmdet."""
-    scope = cfg.get('default_scope', 'mmseg')
-    if scope not in SCOPES:
-        raise ValueError(f'{cfg.filename}: default_scope must be one of {SCOPES}, '
-                         f'got {scope!r}')
-    return scope
-
-
-def resolve_work_dir(cfg, args):
-    """``--work-dir``, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    add_common_args(parser)
+    return parser.parse_args()
 
 
 def visualization_hook_cfg(cfg):
@@ -169,29 +131,9 @@ def enable_tta(cfg, scope):
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
-def build_runner(cfg):
-    """The Runner, or the ``runner_type`` the config names, in the config's scope."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
-
-
 def main():
     args = parse_args()
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    scope = config_scope(cfg)
-    init_default_scope(scope)
-    if scope == 'mmdet':
-        from mmdet.utils import setup_cache_size_limit_of_dynamo
-
-        # Fewer recompilations with torch.compile on many image shapes (as mmdet's tool).
-        setup_cache_size_limit_of_dynamo()
-
-    resolve_work_dir(cfg, args)
+    cfg, scope = load_tool_config(args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args, scope)
@@ -199,11 +141,7 @@ def main():
         enable_tta(cfg, scope)
     if args.out is not None:
         enable_output(cfg, args.out, scope)
-    if is_cpu_distributed(args.launcher):
-        setup_cpu_distributed(cfg)
-
-    runner = build_runner(cfg)
-    runner.test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

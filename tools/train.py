@@ -10,26 +10,18 @@ Multi-process runs go through ``tools/dist_train.sh`` (torchrun) or
 """
 import argparse
 import logging
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS, init_default_scope
-from mmengine.runner import Runner
 
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before any
 # checkpoint (load_from, resume, init_cfg) is read.
 import mars  # noqa: F401
-from mars.utils.dist_env import is_cpu_distributed, setup_cpu_distributed
-
-SCOPES = ('mmseg', 'mmdet')
+from mars.utils.tool_config import add_common_args, build_runner, load_tool_config
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a MaRS-Bench model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -45,40 +37,8 @@ def parse_args():
         action='store_true',
         help='scale the learning rate with the real batch size (needs `auto_scale_lr` '
         'in the config)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs merged into it; lists '
-        'as key="[a,b]" or key=a,b, nested as key="[(a,b),(c,d)]" (quotes needed, no '
-        'spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank (older).
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
-
-
-def config_scope(cfg):
-    """The downstream library whose semantics the config follows: mmseg or mmdet."""
-    scope = cfg.get('default_scope', 'mmseg')
-    if scope not in SCOPES:
-        raise ValueError(f'{cfg.filename}: default_scope must be one of {SCOPES}, '
-                         f'got {scope!r}')
-    return scope
-
-
-def resolve_work_dir(cfg, args):
-    """``--work-dir``, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    add_common_args(parser)
+    return parser.parse_args()
 
 
 def enable_amp(cfg):
@@ -116,39 +76,15 @@ def apply_resume(cfg, resume):
     cfg.load_from = None if resume == 'auto' else resume
 
 
-def build_runner(cfg):
-    """The Runner, or the ``runner_type`` the config names, in the config's scope."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
-
-
 def main():
     args = parse_args()
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    scope = config_scope(cfg)
-    init_default_scope(scope)
-    if scope == 'mmdet':
-        from mmdet.utils import setup_cache_size_limit_of_dynamo
-
-        # Fewer recompilations with torch.compile on many image shapes (as mmdet's tool).
-        setup_cache_size_limit_of_dynamo()
-
-    resolve_work_dir(cfg, args)
+    cfg, _ = load_tool_config(args)
     if args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     apply_resume(cfg, args.resume)
-    if is_cpu_distributed(args.launcher):
-        setup_cpu_distributed(cfg)
-
-    runner = build_runner(cfg)
-    runner.train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -180,15 +180,6 @@ def _cpu_model_wrapper_cfg(cfg):
     return wrapper_cfg
 
 
-def _add_custom_import(cfg, module_name):
-    """Make ``cfg`` import ``module_name``, so a dumped config finds the wrapper it names."""
-    custom_imports = cfg.get('custom_imports') or dict(allow_failed_imports=False)
-    imports = list(custom_imports.get('imports', []))
-    if module_name not in imports:
-        custom_imports['imports'] = imports + [module_name]
-    cfg.custom_imports = custom_imports
-
-
 def setup_cpu_distributed(cfg):
     """Prepare ``cfg`` and the process group for a multi-process run without a GPU.
 
@@ -197,8 +188,8 @@ def setup_cpu_distributed(cfg):
     1. switches ``env_cfg.dist_cfg.backend`` to ``gloo`` (``nccl`` needs GPUs),
     2. initialises the process group for ``cfg.launcher`` (the Runner then finds it
        initialised and does not call mmengine's GPU-only ``init_dist``),
-    3. sets ``model_wrapper_cfg`` to :class:`MMCPUDistributedDataParallel` (and adds this
-       module to ``custom_imports``, so the dumped config can be run as it is),
+    3. sets ``model_wrapper_cfg`` to :class:`MMCPUDistributedDataParallel` (registered by
+       ``import mars``, so the dumped config runs as it is),
     4. drops ``cfg.sync_bn`` (conversion to SyncBN), which cannot run on CPU tensors.
 
     Every change is logged and kept in ``cfg``, so the dumped config shows what ran.
@@ -214,7 +205,6 @@ def setup_cpu_distributed(cfg):
     if not is_distributed():
         init_cpu_dist(cfg.launcher, **dist_cfg)
     cfg.model_wrapper_cfg = _cpu_model_wrapper_cfg(cfg)
-    _add_custom_import(cfg, __name__)
     if cfg.get('sync_bn') is not None:
         _log(f'sync_bn={cfg.sync_bn!r} ignored: SyncBN cannot run on CPU tensors',
              logging.WARNING)

@@ -5,6 +5,7 @@
 #   1. $MARS_WHEELHOUSE (a directory holding mmcv-2.1.0-*.whl),
 #   2. the local cache $MARS_CACHE_DIR/wheels (default ~/.cache/mars-bench/wheels),
 #   3. a build from the PyPI sdist with -std=c++20 (about 30 min on 2 cores), then cached.
+# MARS_MMCV_FROM_SOURCE=1 skips 1 and 2 and rebuilds (with FORCE_CUDA=1 for GPU ops).
 # Finally `import mmcv._ext` is checked: a build without ops fails here, not at run time.
 set -euo pipefail
 
@@ -42,20 +43,27 @@ build_mmcv_wheel() {
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' RETURN
     say "no mmcv $MMCV_VERSION wheel found: building from the PyPI sdist (about 30 minutes)"
-    # The build needs torch importable (hence --no-build-isolation) and its own build deps.
-    "${PIP[@]}" install -q ninja psutil 'numpy<2'
-    "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$work" "mmcv==$MMCV_VERSION"
+    # The build needs torch importable (hence --no-build-isolation) and its own build deps;
+    # setuptools < 70 is the version the verified wheel in shared/wheels was built with.
+    "${PIP[@]}" install -q ninja psutil 'numpy<2' 'setuptools<70'
+    "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$work" \
+        "mmcv==$MMCV_VERSION"
     tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
     # torch 2.14 headers need C++20; mmcv's setup.py hard-codes c++14 / c++17.
     sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
         "$work/mmcv-$MMCV_VERSION/setup.py"
     MMCV_WITH_OPS=1 "${PIP[@]}" wheel --no-build-isolation --no-deps \
         -w "$work/dist" "$work/mmcv-$MMCV_VERSION"
+    "${PIP[@]}" install -q 'setuptools>=77,<82'
     mkdir -p "$CACHE_DIR"
     cp "$work"/dist/mmcv-"$MMCV_VERSION"-*.whl "$CACHE_DIR/"
 }
 
-if ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
+if [ "${MARS_MMCV_FROM_SOURCE:-0}" = 1 ]; then
+    build_mmcv_wheel
+    say "installing the freshly built mmcv"
+    "${PIP[@]}" install -q --force-reinstall --no-deps "$CACHE_DIR"/mmcv-"$MMCV_VERSION"-"$PY_TAG".whl
+elif ! "$VENV/bin/python" -c "import mmcv._ext" 2>/dev/null; then
     wheel="$(find_mmcv_wheel)"
     if [ -z "$wheel" ]; then
         build_mmcv_wheel
