@@ -6,6 +6,8 @@ import sys
 import pytest
 from mmengine.config import Config
 
+from mars.utils.tool_config import config_scope, load_tool_config
+
 REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
@@ -58,10 +60,14 @@ def test_local_rank_spellings(tool_train, tool_test, monkeypatch):
 
 
 def test_work_dir_defaults_to_config_name(tool_train, monkeypatch):
-    args = _parse(tool_train, monkeypatch, 'configs/road/mars-base_x.py')
-    cfg = Config(dict())
-    tool_train.resolve_work_dir(cfg, args)
-    assert cfg.work_dir == osp.join('./work_dirs', 'mars-base_x')
+    config = osp.join(REPO_ROOT, 'configs/road/deepglobe/'
+                      'mars-base_upernet_8xb2-80k_deepglobe-512x512.py')
+    args = _parse(tool_train, monkeypatch, config, '--cfg-options', 'train_cfg.max_iters=5')
+    cfg, scope = load_tool_config(args)
+    assert scope == 'mmseg' and cfg.train_cfg.max_iters == 5
+    assert cfg.work_dir == osp.join('./work_dirs', 'mars-base_upernet_8xb2-80k_deepglobe-512x512')
+    args = _parse(tool_train, monkeypatch, config, '--work-dir', 'elsewhere')
+    assert load_tool_config(args)[0].work_dir == 'elsewhere'
 
 
 def test_amp_only_for_plain_optim_wrapper(tool_train):
@@ -73,9 +79,9 @@ def test_amp_only_for_plain_optim_wrapper(tool_train):
         tool_train.enable_amp(Config(dict(optim_wrapper=dict(type='OtherWrapper'))))
 
 
-def test_unknown_scope_is_refused(tool_train):
+def test_unknown_scope_is_refused():
     with pytest.raises(ValueError, match='default_scope'):
-        tool_train.config_scope(Config(dict(default_scope='mmpretrain')))
+        config_scope(Config(dict(default_scope='mmpretrain')))
 
 
 def test_seg_out_sets_evaluator_output_dir(tool_test):
