@@ -1,1 +1,1 @@
-from . import backbones  # noqa: F401
+from . import backbones, data_preprocessors, segmentors  # noqa: F401

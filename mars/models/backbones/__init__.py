@@ -1,3 +1,4 @@
 from .mars_backbone import MaRSBackbone
+from .mars_multimodal_backbone import MaRSMultiModalBackbone
 
-__all__ = ['MaRSBackbone']
+__all__ = ['MaRSBackbone', 'MaRSMultiModalBackbone']

@@ -1,0 +1,3 @@
+from .multimodal_seg_data_preprocessor import MultiModalSegDataPreProcessor
+
+__all__ = ['MultiModalSegDataPreProcessor']
