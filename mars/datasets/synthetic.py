@@ -1,16 +1,18 @@
-"""Synthetic DeepGlobe-format road data for tests and CPU demos.
+"""Synthetic DeepGlobe- and EarthMiss-format data for tests and CPU demos.
 
-The files follow the real release exactly (``<id>_sat.jpg`` RGB JPEG, ``<id>_mask.png``
-3-channel 0/255 PNG, split files of ids), so everything downstream of the loader is
+DeepGlobe: the files follow the real release exactly (``<id>_sat.jpg`` RGB JPEG,
+``<id>_mask.png`` 3-channel 0/255 PNG, split files of ids), so everything downstream of the loader is
 exercised. The content is made to be *learnable quickly*: fields of saturated greens and
 browns with mild texture, crossed by 3-8 px asphalt-grey roads covering about 5-15 % of the
 tile, so a tiny model trained for minutes on a CPU reaches a clearly non-zero road IoU.
 """
 import os
 import os.path as osp
+import zlib
 
 import cv2
 import numpy as np
+import tifffile
 
 # Field colours (RGB): crops, grass, forest, bare soil, dry grass. All clearly saturated, so
 # that grey roads differ from them in colour, not only in brightness.
@@ -137,3 +139,133 @@ def make_synthetic_deepglobe(root, num_train=8, num_test=4, size=256, seed=0):
     return dict(
         root=root, img_dir=img_dir, train_split=train_split,
         test_split=test_split, num_train=num_train, num_test=num_test, size=size, ids=ids)
+
+
+# --- EarthMiss (RGB + SAR land cover) -------------------------------------------------------
+
+# Mask codes of the release: 0 no label, then the 8 classes.
+EM_IGNORE, EM_BACKGROUND, EM_BUILDING, EM_ROAD, EM_WATER = 0, 1, 2, 3, 4
+EM_BARREN, EM_FOREST, EM_AGRICULTURAL, EM_PLAYGROUND = 5, 6, 7, 8
+# Per class (indexed by mask code): mean RGB colour and mean SAR backscatter (uint8 scale).
+# Building and Road look like the background in RGB but not in SAR (double-bounce bright,
+# specular dark); Water, Forest and Agricultural are distinct colours with background-like
+# backscatter; Barren and Playground differ in both. RGB-only and SAR-only models therefore
+# confuse different classes, and fusing both is needed to get all eight right.
+EM_RGB = np.array([
+    [0, 0, 0], [140, 135, 125], [143, 137, 127], [137, 133, 124], [40, 75, 135],
+    [185, 165, 125], [45, 100, 45], [150, 185, 85], [175, 85, 70]], dtype=np.float32)
+EM_SAR = np.array([0, 90, 230, 25, 90, 55, 90, 90, 150], dtype=np.float32)
+EM_SAR_LOOKS = 3  # speckle: multiplicative Gamma(L, 1/L), as an L-look intensity image
+EM_SAR_UINT16_SCALE = 64  # uint16 SAR spans ~0-16k, like calibrated amplitude products
+EM_IGNORE_FRACTION = 0.03
+# Cities of the tiny test copy (two per official split), see tests/conftest.py.
+TINY_EARTHMISS_CITIES = dict(
+    train=('America-Eugene', 'Nanjing'), val=('Australia-PortHedland', 'Russian-Engels'),
+    test=('America-NewYork', 'Peru-Callao'))
+
+
+def _random_rect(rng, size, min_frac, max_frac):
+    """``(y0, y1, x0, x1)`` of a random rectangle with sides in ``[min, max] * size``."""
+    h, w = (rng.uniform(min_frac, max_frac, 2) * size).astype(int) + 1
+    y0, x0 = rng.integers(0, size - h + 1), rng.integers(0, size - w + 1)
+    return y0, y0 + h, x0, x0 + w
+
+
+def _earthmiss_label(rng, size):
+    """Mask codes (uint8, 0-8): land-cover patches, buildings, roads and an ignore patch."""
+    label = np.full((size, size), EM_BACKGROUND, np.uint8)
+    for code in (EM_WATER, EM_FOREST, EM_AGRICULTURAL, EM_BARREN, EM_PLAYGROUND):
+        for _ in range(rng.integers(0, 3)):
+            y0, y1, x0, x1 = _random_rect(rng, size, 0.15, 0.4)
+            label[y0:y1, x0:x1] = code
+    for _ in range(rng.integers(3, 10)):
+        y0, y1, x0, x1 = _random_rect(rng, size, 0.04, 0.12)
+        label[y0:y1, x0:x1] = EM_BUILDING
+    width = max(2, size // 40)
+    for _ in range(rng.integers(1, 3)):
+        cv2.polylines(label, [_road_points(rng, size)], False, EM_ROAD, thickness=width)
+    # Unlabelled pixels exist in the release too (code 0): one small patch per tile.
+    side = max(1, int(size * np.sqrt(EM_IGNORE_FRACTION)))
+    y0, x0 = rng.integers(0, size - side + 1, 2)
+    label[y0:y0 + side, x0:x0 + side] = EM_IGNORE
+    return label
+
+
+def _earthmiss_rgb(rng, label):
+    """uint8 RGB: class colours with per-tile tint, low-frequency shading and noise."""
+    size = label.shape[0]
+    # Ignore pixels get the background colour: they are unlabelled, not empty.
+    codes = np.where(label == EM_IGNORE, EM_BACKGROUND, label)
+    img = EM_RGB[codes] + rng.normal(0, 6, 3).astype(np.float32)
+    shading = cv2.resize(rng.normal(0, 8, (4, 4)).astype(np.float32), (size, size))
+    img += shading[..., None] + rng.normal(0, 7, img.shape).astype(np.float32)
+    img = cv2.GaussianBlur(img, (3, 3), 0.6)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _earthmiss_sar(rng, label, dtype):
+    """Single-band SAR: class backscatter times multiplicative speckle (uint8 or uint16)."""
+    codes = np.where(label == EM_IGNORE, EM_BACKGROUND, label)
+    speckle = rng.gamma(EM_SAR_LOOKS, 1 / EM_SAR_LOOKS, label.shape).astype(np.float32)
+    sar = EM_SAR[codes] * speckle
+    if dtype == 'uint16':
+        return np.clip(sar * EM_SAR_UINT16_SCALE, 0, 65535).astype(np.uint16)
+    return np.clip(sar, 0, 255).astype(np.uint8)
+
+
+def _write_raster(path, array):
+    """Write ``array`` as TIFF (tifffile) or PNG (OpenCV, stored as the file's RGB)."""
+    if path.endswith('.tif'):
+        photometric = 'rgb' if array.ndim == 3 else 'minisblack'
+        tifffile.imwrite(path, array, photometric=photometric)
+    else:
+        cv2.imwrite(path, array[..., ::-1] if array.ndim == 3 else array)
+
+
+def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed=0,
+                             fmt='tif', sar_dtype='uint8'):
+    """Write a synthetic dataset in the EarthMiss layout.
+
+    ``root/<City>/images/RGB/<name>.<fmt>`` (uint8 HxWx3), ``.../images/SAR/<name>_SAR.<fmt>``
+    (uint8 or uint16 HxW) and ``root/<City>/masks/<name>_mask.<fmt>`` (uint8, 0 no label,
+    1-8 the classes, ~3 % zeros). Some classes are visible mostly in RGB, others mostly in
+    SAR (see ``EM_RGB`` / ``EM_SAR``), so single-modality models score differently. The
+    output depends only on the arguments, and each tile only on ``seed``, its city and its
+    index.
+
+    Args:
+        root (str): Output folder (created if needed).
+        cities (Sequence[str], optional): City folders to write. Defaults to None: all
+            official cities of every split.
+        tiles_per_city (int): Tiles per city. Defaults to 4.
+        size (int): Tile height and width in pixels. Defaults to 256.
+        seed (int): Random seed. Defaults to 0.
+        fmt (str): ``'tif'`` or ``'png'``. Defaults to 'tif'.
+        sar_dtype (str): ``'uint8'`` or ``'uint16'``. Defaults to 'uint8'.
+
+    Returns:
+        dict: ``root``, ``cities``, ``names`` (``{city: [name, ...]}``), ``size``, ``fmt``.
+    """
+    from .earthmiss import EARTHMISS_CITIES  # the dataset module imports nothing from here
+    if fmt not in ('tif', 'png'):
+        raise ValueError(f"fmt must be 'tif' or 'png', got {fmt!r}")
+    if sar_dtype not in ('uint8', 'uint16'):
+        raise ValueError(f"sar_dtype must be 'uint8' or 'uint16', got {sar_dtype!r}")
+    root = str(root)
+    if cities is None:
+        cities = [city for split in EARTHMISS_CITIES.values() for city in split]
+    names = {}
+    for city in cities:
+        folders = [osp.join(root, city, sub) for sub in ('images/RGB', 'images/SAR', 'masks')]
+        for folder in folders:
+            os.makedirs(folder, exist_ok=True)
+        city_key = zlib.crc32(city.encode())
+        names[city] = [f'{city_key % 1000:03d}{index:03d}' for index in range(tiles_per_city)]
+        for index, name in enumerate(names[city]):
+            rng = np.random.default_rng([seed, city_key, index])
+            label = _earthmiss_label(rng, size)
+            _write_raster(osp.join(folders[0], f'{name}.{fmt}'), _earthmiss_rgb(rng, label))
+            _write_raster(osp.join(folders[1], f'{name}_SAR.{fmt}'),
+                          _earthmiss_sar(rng, label, sar_dtype))
+            _write_raster(osp.join(folders[2], f'{name}_mask.{fmt}'), label)
+    return dict(root=root, cities=list(cities), names=names, size=size, fmt=fmt)

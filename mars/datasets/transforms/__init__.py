@@ -1,5 +1,14 @@
 """Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS."""
+from .formatting import PackMultiModalSegInputs
 from .geometric import RandomRot90
-from .loading import LoadDeepGlobeRoadMask, LoadRSImageFromFile, read_image
+from .loading import (LoadDeepGlobeRoadMask, LoadRSAnnotations, LoadRSImageFromFile,
+                      read_image)
+from .multimodal import (DropModalities, LoadMultiModalImages, ModalitySliceTransform,
+                         modality_slice)
+from .sar import SARLogTransform, SARPercentileClip
 
-__all__ = ['LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'RandomRot90', 'read_image']
+__all__ = [
+    'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
+    'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
+    'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs'
+]

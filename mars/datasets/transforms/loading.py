@@ -230,3 +230,100 @@ class LoadDeepGlobeRoadMask(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(threshold={self.threshold}, '
                 f'backend_args={self.backend_args})')
+
+
+@register_downstream('TRANSFORMS', det=False)
+class LoadRSAnnotations(BaseTransform):
+    """Load a semantic label map (TIFF of any layout, PNG, ...) as mmseg's ``gt_seg_map``.
+
+    mmseg's ``LoadAnnotations`` decodes through OpenCV, which misreads or rejects many
+    TIFF layouts; this reads through :func:`read_image` and then applies the same label
+    rules: with ``reduce_zero_label`` 0 becomes 255 (ignore) and ``k`` becomes ``k - 1``
+    (255 stays 255), then the dataset's ``label_map`` (custom class subsets) is applied.
+    Run it after the image is loaded so the size check can name both files.
+
+    Required Keys:
+
+    - seg_map_path
+    - reduce_zero_label (unless given here), label_map (optional)
+    - img (optional, for the size check)
+
+    Added Keys:
+
+    - gt_seg_map (np.uint8 ``HxW``)
+    - seg_fields
+
+    Args:
+        reduce_zero_label (bool, optional): Override of the dataset's setting; None follows
+            ``results['reduce_zero_label']``, and a value disagreeing with it raises.
+            Defaults to None.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+
+    Raises:
+        ValueError: Naming the file: more than one band, non-integer dtype, values above
+            255, or a height/width differing from the image's.
+    """
+
+    def __init__(self, reduce_zero_label=None, backend_args=None):
+        self.reduce_zero_label = reduce_zero_label
+        self.backend_args = backend_args.copy() if backend_args else None
+
+    @staticmethod
+    def _check_label(label, path):
+        """A single-band integer map whose values fit uint8, as mmseg labels must."""
+        if label.ndim == 3 and label.shape[2] == 1:
+            label = label[..., 0]
+        if label.ndim != 2:
+            raise ValueError(f'label map {path} has shape {label.shape}, expected one band')
+        if not np.issubdtype(label.dtype, np.integer):
+            raise ValueError(f'label map {path} has dtype {label.dtype}, expected integers')
+        if label.dtype != np.uint8 and label.size and (label.min() < 0 or label.max() > 255):
+            raise ValueError(f'label map {path} has values in [{label.min()}, '
+                             f'{label.max()}], expected 0-255 class ids')
+        return label.astype(np.uint8, copy=False)
+
+    def _reduce_zero_label(self, results, path):
+        dataset_value = results.get('reduce_zero_label')
+        if self.reduce_zero_label is None:
+            return bool(dataset_value)
+        if dataset_value is not None and bool(dataset_value) != self.reduce_zero_label:
+            raise ValueError(
+                f'LoadRSAnnotations(reduce_zero_label={self.reduce_zero_label}) disagrees '
+                f'with the dataset (reduce_zero_label={dataset_value}) for {path}')
+        return self.reduce_zero_label
+
+    def transform(self, results):
+        """Read ``results['seg_map_path']`` into ``results['gt_seg_map']``.
+
+        Args:
+            results (dict): Result dict with ``seg_map_path``.
+
+        Returns:
+            dict: ``results`` with ``gt_seg_map`` listed in ``seg_fields``.
+        """
+        path = results['seg_map_path']
+        label = self._check_label(read_image(path, 'rgb', self.backend_args), path)
+        if 'img' in results and label.shape != results['img'].shape[:2]:
+            raise ValueError(
+                f'label map {path} is {label.shape[0]}x{label.shape[1]} but its image '
+                f'{results.get("img_path", "")} is '
+                f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        if self._reduce_zero_label(results, path):
+            # uint8 arithmetic: 0 - 1 wraps to 255 (ignore), and 255 is restored after.
+            ignore = label == 255
+            label = label - np.uint8(1)
+            label[ignore] = 255
+        label_map = results.get('label_map')
+        if label_map:
+            source = label.copy()
+            for old_id, new_id in label_map.items():
+                label[source == old_id] = new_id
+        results['gt_seg_map'] = label
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(reduce_zero_label={self.reduce_zero_label}, '
+                f'backend_args={self.backend_args})')
