@@ -1,0 +1,81 @@
+"""tools/analysis_tools/compute_stats.py against numpy on the EarthMiss fixture."""
+import importlib.util
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.datasets.transforms import read_image
+
+TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',
+                'compute_stats.py')
+CITIES = TINY_EARTHMISS_CITIES['train']
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('compute_stats', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_config(path, root, allow_missing=()):
+    # Augmentations after the loader must not influence the statistics.
+    path.write_text(f"""
+default_scope = 'mmseg'
+train_dataloader = dict(dataset=dict(
+    type='EarthMissDataset', data_root={str(root)!r}, cities={list(CITIES)!r},
+    allow_missing={tuple(allow_missing)!r},
+    pipeline=[dict(type='LoadMultiModalImages'), dict(type='LoadRSAnnotations'),
+              dict(type='RandomCrop', crop_size=(16, 16)),
+              dict(type='PackMultiModalSegInputs')]))
+""")
+    return str(path)
+
+
+def read_all(root, folder, pattern):
+    arrays = []
+    for city in CITIES:
+        city_dir = osp.join(root, city, folder)
+        arrays += [read_image(osp.join(city_dir, n)).astype(np.float64)
+                   for n in sorted(os.listdir(city_dir)) if pattern in n]
+    return arrays
+
+
+def test_stats_match_numpy(tool, earthmiss_root, tmp_path, capsys):
+    config = write_config(tmp_path / 'cfg.py', earthmiss_root)
+    stats = tool.main([config, '--percentiles', '1', '50', '99'])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith('data_preprocessor = dict(modalities=dict(rgb=dict(mean=[')
+    assert json.loads(out[1])['rgb']['mean'] == stats['rgb']['mean']
+    rgb = np.concatenate([a.reshape(-1, 3) for a in read_all(earthmiss_root, 'images/RGB',
+                                                             '.tif')])
+    sar = np.concatenate([a.reshape(-1, 1) for a in read_all(earthmiss_root, 'images/SAR',
+                                                             '_SAR')])
+    assert stats['samples'] == 4 and stats['rgb']['pixels'] == 4 * 64 * 64
+    for name, values in (('rgb', rgb), ('sar', sar)):
+        np.testing.assert_allclose(stats[name]['mean'], values.mean(0), rtol=1e-10)
+        np.testing.assert_allclose(stats[name]['std'], values.std(0), rtol=1e-10)
+        # Fewer pixels than the sampling budget: the percentiles are exact.
+        for p in (1, 50, 99):
+            np.testing.assert_allclose(stats[name]['percentiles'][f'{p:g}'],
+                                       np.percentile(values, p, axis=0), rtol=1e-6)
+
+
+def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_path):
+    sar_dir = osp.join(earthmiss_root, CITIES[0], 'images', 'SAR')
+    removed = sorted(os.listdir(sar_dir))[0]
+    os.remove(osp.join(sar_dir, removed))
+    config = write_config(tmp_path / 'cfg.py', earthmiss_root, allow_missing=('sar', ))
+    sar = np.concatenate([a.ravel() for a in read_all(earthmiss_root, 'images/SAR', '_SAR')])
+    stats = tool.main([config])
+    assert stats['sar']['pixels'] == 3 * 64 * 64 and stats['rgb']['pixels'] == 4 * 64 * 64
+    np.testing.assert_allclose(stats['sar']['mean'], [sar.mean()], rtol=1e-10)
+    stats = tool.main([config, '--max-samples', '2', '--percentile-pixels', '100'])
+    assert stats['samples'] == 2 and stats['rgb']['pixels'] == 2 * 64 * 64
+    with pytest.raises(ValueError, match='LoadMultiModalImages'):
+        tool.loading_pipeline([dict(type='LoadImageFromFile')])
