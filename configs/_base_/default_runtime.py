@@ -19,3 +19,6 @@ load_from = None
 resume = False
 
 tta_model = dict(type='SegTTAModel')
+# Saves the input normalisation in checkpoints and warns when a checkpoint is loaded with
+# different numbers (mars.engine.hooks.NormalizationCheckHook).
+custom_hooks = [dict(type='NormalizationCheckHook', on_mismatch='warn')]

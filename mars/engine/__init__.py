@@ -1,3 +1,8 @@
+from .hooks import NormalizationCheckHook
 from .layer_decay_constructor import MaRSLayerDecayOptimizerConstructor
+from .runner import ModalityAvailabilityTestLoop
 
-__all__ = ['MaRSLayerDecayOptimizerConstructor']
+__all__ = [
+    'MaRSLayerDecayOptimizerConstructor', 'ModalityAvailabilityTestLoop',
+    'NormalizationCheckHook'
+]

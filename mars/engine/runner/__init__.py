@@ -1,0 +1,3 @@
+from .availability_test_loop import ModalityAvailabilityTestLoop
+
+__all__ = ['ModalityAvailabilityTestLoop']
