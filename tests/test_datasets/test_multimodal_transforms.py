@@ -10,6 +10,7 @@ from mars.datasets.transforms import (DropModalities, LoadMultiModalImages,
                                       LoadRSAnnotations, ModalitySliceTransform,
                                       PackMultiModalSegInputs, RandomRot90, SARLogTransform,
                                       SARPercentileClip)
+from mars.datasets.transforms.multimodal import stack_float32
 
 
 @pytest.fixture(autouse=True)
@@ -305,3 +306,14 @@ def test_pack_multimodal_seg_inputs():
     assert meta['modalities'] == ('rgb', 'sar') and meta['modality_channels'] == (3, 1)
     assert meta['img_shape'] == (8, 6)
     assert packed['data_samples'].gt_sem_seg.data.shape == (1, 8, 6)
+
+
+@pytest.mark.parametrize('dtypes', [(np.uint8, np.uint8), (np.uint8, np.uint16),
+                                    (np.uint16, np.float32), (np.uint8, np.uint32),
+                                    (np.int16, np.float64)])
+def test_stack_float32_matches_numpy(dtypes):
+    rng = np.random.default_rng(0)
+    parts = [(rng.random((5, 7, c)) * 250).astype(d) for c, d in zip((3, 2), dtypes)]
+    out = stack_float32(parts)
+    assert out.dtype == np.float32 and out.shape == (5, 7, 5) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, np.concatenate(parts, axis=2, dtype=np.float32))

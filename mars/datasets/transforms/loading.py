@@ -13,6 +13,7 @@ Colour order, decided once here:
 import io
 import os.path as osp
 
+import cv2
 import mmcv
 import numpy as np
 import tifffile
@@ -62,9 +63,11 @@ def _decode_other(content):
     img = mmcv.imfrombytes(content, flag='unchanged', backend='cv2')
     if img is None:
         raise ValueError('OpenCV could not decode it')
-    # OpenCV stores colour as BGR(A); return the file's own RGB(A) order.
+    # OpenCV stores colour as BGR(A); return the file's own RGB(A) order. cvtColor swaps
+    # with SIMD, several times faster than numpy fancy indexing on a 1024x1024 tile.
     if img.ndim == 3 and img.shape[2] in (3, 4):
-        img = np.ascontiguousarray(img[..., [2, 1, 0] + list(range(3, img.shape[2]))])
+        code = cv2.COLOR_BGR2RGB if img.shape[2] == 3 else cv2.COLOR_BGRA2RGBA
+        img = cv2.cvtColor(img, code)
     return img
 
 

@@ -15,6 +15,7 @@ and the label maps together unchanged. Transforms that are only meaningful for o
 (photometric jitter for optical, dB scaling for SAR) find their channels by *name* through
 :func:`modality_slice`.
 """
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
@@ -25,6 +26,10 @@ from mars.registry import register_downstream
 from .loading import num_channels, read_image
 
 MODALITY_KEYS = ('modalities', 'modality_channels', 'modality_mask')
+# Element types and channel limit of cv2.merge (OpenCV's CV_CN_MAX).
+CV2_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32,
+                                         np.float32, np.float64))
+CV2_MAX_CHANNELS = 512
 
 
 def modality_slice(results, modality):
@@ -58,6 +63,26 @@ def modality_present(results, modality):
     return bool(mask[tuple(results['modalities']).index(modality)])
 
 
+def stack_float32(parts):
+    """Stack ``HxWxC`` arrays on the channel axis into one float32 array, values exact.
+
+    numpy's channel interleaving (``concatenate`` on the last axis) runs a 1-3 element inner
+    loop per pixel and is slow; OpenCV's ``merge`` interleaves with SIMD. So the parts are
+    merged in their common dtype (lossless: ``np.result_type``, e.g. uint16 for uint8 RGB +
+    uint16 SAR) and cast to float32 once, on a contiguous array: 3-4x faster than
+    ``np.concatenate(..., dtype=np.float32)`` for 1024x1024 RGB + SAR. dtypes OpenCV lacks
+    (uint32, int64, bool, ...) take the numpy path.
+    """
+    dtype = np.result_type(*(part.dtype for part in parts))
+    channels = sum(part.shape[2] for part in parts)
+    if len(parts) == 1 or dtype not in CV2_DTYPES or channels > CV2_MAX_CHANNELS:
+        return np.concatenate(parts, axis=2, dtype=np.float32)
+    merged = cv2.merge([part.astype(dtype, copy=False) for part in parts])
+    if merged.ndim == 2:
+        merged = merged[..., None]
+    return merged.astype(np.float32, copy=False)
+
+
 def _check_writable_stack(results, owner):
     """The stack must be a float32 array that in-place channel edits can write into."""
     img = results['img']
@@ -78,8 +103,9 @@ class LoadMultiModalImages(BaseTransform):
     """Load co-registered modalities and stack them into one float32 ``HxWxC`` image.
 
     Each file is read with :func:`~mars.datasets.transforms.read_image` in the file's own
-    channel order (RGB stays R, G, B), checked and cast to float32 exactly once, while it is
-    copied into the stack (uint8 and uint16 values are represented exactly).
+    channel order (RGB stays R, G, B) and checked; the modalities are then interleaved in
+    their common dtype and cast to float32 once (:func:`stack_float32`; uint8 and uint16
+    values are represented exactly).
 
     A modality whose path is ``None`` (the dataset declared it absent), or whose file does
     not exist when ``allow_missing`` permits it, is zero-filled and marked False in
@@ -150,6 +176,13 @@ class LoadMultiModalImages(BaseTransform):
         return array
 
     @staticmethod
+    def _as_hwc(array, height, width, channels, dtype):
+        """``HxWxC`` view of a modality, or zeros of ``dtype`` for a missing one."""
+        if array is None:
+            return np.zeros((height, width, channels), dtype)
+        return array[..., None] if array.ndim == 2 else array
+
+    @staticmethod
     def _common_size(arrays, paths):
         """Height and width shared by all present modalities (error naming both files)."""
         present = [name for name, array in arrays.items() if array is not None]
@@ -183,17 +216,10 @@ class LoadMultiModalImages(BaseTransform):
             raise FileNotFoundError(f'no modality of this sample exists: {paths}')
         height, width = self._common_size(arrays, paths)
 
-        total = sum(self.channels.values())
-        # Zeros only when a modality is missing; otherwise every channel is overwritten.
-        img = (np.empty if all(mask) else np.zeros)((height, width, total), np.float32)
-        start = 0
-        for name in self.modalities:
-            stop = start + self.channels[name]
-            if arrays[name] is not None:
-                array = arrays[name]
-                img[..., start:stop] = array[..., None] if array.ndim == 2 else array
-            start = stop
-
+        dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
+        parts = [self._as_hwc(arrays[name], height, width, self.channels[name], dtype)
+                 for name in self.modalities]
+        img = stack_float32(parts)
         results['img'] = img
         results['img_shape'] = (height, width)
         results['ori_shape'] = (height, width)
@@ -271,14 +297,18 @@ class ModalitySliceTransform(BaseTransform):
 
     def _to_slice_dtype(self, channels, path):
         """The slice in the dtype the inner transforms expect."""
+        # A contiguous copy first: reductions and casts on it are several times faster than
+        # on the strided slice, and the inner transforms may modify it freely.
+        channels = channels.copy()
         if self.slice_dtype is None:
-            return channels.copy()
+            return channels
+        np.rint(channels, out=channels)
         low, high = float(channels.min()), float(channels.max())
         if low < 0 or high > 255:
             raise ValueError(
                 f'{self.modality} channels of {path} range over [{low}, {high}], outside '
                 f"the [0, 255] that slice_dtype='uint8' needs; rescale them first")
-        return np.rint(channels).astype(np.uint8)
+        return channels.astype(np.uint8)
 
     def transform(self, results):
         """Run the inner transforms on the ``modality`` channels and write them back.
