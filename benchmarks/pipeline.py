@@ -107,7 +107,7 @@ def main():
     init_default_scope('mmseg')
     ours = build([dict(type='LoadMultiModalImages'), dict(type='LoadRSAnnotations')]
                  + augmentations(args.crop, dict(
-                     type='ModalitySliceTransform', modality='rgb', slice_dtype='uint8',
+                     type='ModalitySliceTransform', modality='rgb',
                      transforms=[dict(type='PhotoMetricDistortion')]))
                  + [dict(type='PackMultiModalSegInputs')])
     mmseg = build([dict(type='LoadImageFromFile'),

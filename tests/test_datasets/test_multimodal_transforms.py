@@ -185,8 +185,7 @@ def test_sar_transforms_accept_single_channel_stack_after_resize():
 
 def photometric(**kwargs):
     return ModalitySliceTransform(
-        modality='rgb', slice_dtype='uint8',
-        transforms=[dict(type='PhotoMetricDistortion', **kwargs)])
+        modality='rgb', transforms=[dict(type='PhotoMetricDistortion', **kwargs)])
 
 
 def test_photometric_changes_rgb_and_leaves_sar_bit_identical():
@@ -205,8 +204,12 @@ def test_photometric_changes_rgb_and_leaves_sar_bit_identical():
 
 
 def test_slice_transform_rules():
+    assert ModalitySliceTransform(
+        transforms=[dict(type='PhotoMetricDistortion')]).slice_dtype == 'uint8'  # 'auto'
+    assert ModalitySliceTransform(transforms=[dict(type='RGB2Gray')]).slice_dtype is None
     with pytest.raises(ValueError, match="slice_dtype='uint8'"):
-        ModalitySliceTransform(transforms=[dict(type='PhotoMetricDistortion')])
+        ModalitySliceTransform(transforms=[dict(type='PhotoMetricDistortion')],
+                               slice_dtype=None)
     with pytest.raises(ValueError, match=r'a\.tif range over .*300'):
         photometric()(stack_sample(np.full((4, 4, 4), 300)))
     # A missing modality stays zeros.

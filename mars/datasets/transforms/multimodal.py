@@ -245,7 +245,7 @@ class ModalitySliceTransform(BaseTransform):
     the stack, handed to the inner transforms as ``results['img']`` of a fresh, minimal
     result dict, and written back in place. All other channels stay bit-identical::
 
-        dict(type='ModalitySliceTransform', modality='rgb', slice_dtype='uint8',
+        dict(type='ModalitySliceTransform', modality='rgb',
              transforms=[dict(type='PhotoMetricDistortion')])
 
     Inner transforms are built from mmseg's ``TRANSFORMS`` (so any mmseg / mmcv transform
@@ -255,10 +255,11 @@ class ModalitySliceTransform(BaseTransform):
     its zeros never turn into data.
 
     mmseg's ``PhotoMetricDistortion`` is written for uint8 images (it clips to 0-255, and its
-    HSV steps assume OpenCV's uint8 ranges; a float32 image is silently corrupted). Use
-    ``slice_dtype='uint8'``: the slice is rounded to uint8 after checking it lies in
-    [0, 255], and converted back to float32 afterwards. It is required whenever an inner
-    transform is a ``PhotoMetricDistortion``.
+    HSV steps assume OpenCV's uint8 ranges; a float32 image is silently corrupted). With
+    ``slice_dtype='uint8'`` the slice is rounded to uint8 after checking it lies in [0, 255],
+    and converted back to float32 afterwards. The default ``'auto'`` picks ``'uint8'`` when
+    an inner transform is a ``PhotoMetricDistortion`` and keeps float32 otherwise; an
+    explicit ``None`` together with ``PhotoMetricDistortion`` is refused.
     ``PhotoMetricDistortion`` also names its colour conversions BGR; its hue and saturation
     jitters are symmetric, so handing it R, G, B gives the same distribution of outputs.
 
@@ -274,26 +275,30 @@ class ModalitySliceTransform(BaseTransform):
         transforms (list[dict | callable]): Inner transforms (configs or objects).
         modality (str): Modality whose channels they see. Defaults to 'rgb'.
         slice_dtype (str, optional): dtype the slice is converted to for the inner
-            transforms: None (keep float32) or 'uint8' (checked to be within [0, 255]).
-            Defaults to None.
+            transforms: None (keep float32), 'uint8' (checked to be within [0, 255]) or
+            'auto' (see above). Defaults to 'auto'.
     """
 
-    SLICE_DTYPES = (None, 'uint8')
+    SLICE_DTYPES = ('auto', None, 'uint8')
+    # Transforms known to need uint8 input.
+    UINT8_TRANSFORMS = ('PhotoMetricDistortion', )
 
-    def __init__(self, transforms, modality='rgb', slice_dtype=None):
+    def __init__(self, transforms, modality='rgb', slice_dtype='auto'):
         if slice_dtype not in self.SLICE_DTYPES:
             raise ValueError(f'slice_dtype must be one of {self.SLICE_DTYPES}, '
                              f'got {slice_dtype!r}')
         self.modality = modality
-        self.slice_dtype = slice_dtype
         self.transforms = Compose(
             [SEG_TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms])
-        needs_uint8 = [t for t in self.transforms.transforms
-                       if type(t).__name__ == 'PhotoMetricDistortion']
-        if needs_uint8 and slice_dtype != 'uint8':
+        needs_uint8 = any(type(t).__name__ in self.UINT8_TRANSFORMS
+                          for t in self.transforms.transforms)
+        if slice_dtype == 'auto':
+            slice_dtype = 'uint8' if needs_uint8 else None
+        elif needs_uint8 and slice_dtype != 'uint8':
             raise ValueError(
                 'PhotoMetricDistortion corrupts float32 images (it clips and converts '
-                "HSV with uint8 ranges): set slice_dtype='uint8' in ModalitySliceTransform")
+                "HSV with uint8 ranges): use slice_dtype='uint8' (or 'auto')")
+        self.slice_dtype = slice_dtype
 
     def _to_slice_dtype(self, channels, path):
         """The slice in the dtype the inner transforms expect."""
