@@ -1,8 +1,21 @@
-"""Fixtures shared by the whole test suite: tiny datasets written in the real layouts."""
+"""Fixtures shared by the whole test suite: tiny datasets written in the real layouts and
+runners of the command-line tools.
+
+The tools run as subprocesses from the repository root, as a user runs them
+(``python tools/train.py ...``), so tests check the real command line, work dir and log.
+"""
+import os
+import os.path as osp
+import subprocess
+import sys
+
 import pytest
 
 from mars.datasets.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
                                      make_synthetic_earthmiss)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
 
 
 @pytest.fixture
@@ -22,3 +35,37 @@ def earthmiss_root(tmp_path):
     cities = [city for split in TINY_EARTHMISS_CITIES.values() for city in split]
     make_synthetic_earthmiss(root, cities=cities, tiles_per_city=2, size=64, seed=0)
     return root
+
+
+def _run(command, env=None):
+    """Run ``command`` from the repository root; fail the test with its output if it fails."""
+    full_env = dict(os.environ, **(env or {}))
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=full_env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, timeout=TOOL_TIMEOUT)
+    if result.returncode != 0:
+        pytest.fail(f'{" ".join(command)} exited with {result.returncode}:\n'
+                    f'{result.stdout[-8000:]}')
+    return result.stdout
+
+
+@pytest.fixture(scope='session')
+def run_tool():
+    """``run_tool('train.py', *args)``: run a Python tool with this interpreter.
+
+    Returns the combined stdout / stderr.
+    """
+    def run(tool, *args, env=None):
+        return _run([sys.executable, osp.join('tools', tool), *map(str, args)], env=env)
+
+    return run
+
+
+@pytest.fixture(scope='session')
+def run_script():
+    """``run_script('dist_train.sh', *args, env=...)``: run a shell tool with bash."""
+    def run(script, *args, env=None):
+        env = dict(PYTHON=sys.executable, **(env or {}))
+        return _run(['bash', osp.join('tools', script), *map(str, args)], env=env)
+
+    return run

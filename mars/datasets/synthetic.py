@@ -155,7 +155,7 @@ EM_RGB = np.array([
     [0, 0, 0], [140, 135, 125], [143, 137, 127], [137, 133, 124], [40, 75, 135],
     [185, 165, 125], [45, 100, 45], [150, 185, 85], [175, 85, 70]], dtype=np.float32)
 EM_SAR = np.array([0, 90, 230, 25, 90, 55, 90, 90, 150], dtype=np.float32)
-EM_SAR_LOOKS = 3  # speckle: multiplicative Gamma(L, 1/L), as an L-look intensity image
+EM_SAR_LOOKS = 8  # speckle: multiplicative Gamma(L, 1/L), as an L-look intensity image
 EM_SAR_UINT16_SCALE = 64  # uint16 SAR spans ~0-16k, like calibrated amplitude products
 EM_IGNORE_FRACTION = 0.03
 # Cities of the tiny test copy (two per official split), see tests/conftest.py.
@@ -179,9 +179,9 @@ def _earthmiss_label(rng, size):
             y0, y1, x0, x1 = _random_rect(rng, size, 0.15, 0.4)
             label[y0:y1, x0:x1] = code
     for _ in range(rng.integers(3, 10)):
-        y0, y1, x0, x1 = _random_rect(rng, size, 0.04, 0.12)
+        y0, y1, x0, x1 = _random_rect(rng, size, 0.06, 0.16)
         label[y0:y1, x0:x1] = EM_BUILDING
-    width = max(2, size // 40)
+    width = max(2, size // 30)
     for _ in range(rng.integers(1, 3)):
         cv2.polylines(label, [_road_points(rng, size)], False, EM_ROAD, thickness=width)
     # Unlabelled pixels exist in the release too (code 0): one small patch per tile.

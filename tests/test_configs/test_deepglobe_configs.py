@@ -1,8 +1,6 @@
 """DeepGlobe configs: arch table, model builds, and train/test through the tools."""
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
@@ -39,13 +37,8 @@ def test_base_and_large_configs_build_with_matching_head_channels(size, channels
     assert model.auxiliary_head.in_channels == model.backbone.out_channels[2]
 
 
-def run(*args):
-    result = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
-def test_deepglobe_fixture_trains_and_tests_through_the_tools(deepglobe_root, tmp_path):
+def test_deepglobe_fixture_trains_and_tests_through_the_tools(deepglobe_root, tmp_path,
+                                                              run_tool):
     work_dir = tmp_path / 'work'
     data = [f'{loader}.dataset.data_root={deepglobe_root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
@@ -54,13 +47,13 @@ def test_deepglobe_fixture_trains_and_tests_through_the_tools(deepglobe_root, tm
              'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
              'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
              'test_dataloader.persistent_workers=False']
-    log = run('tools/train.py', DEMO, '--work-dir', str(work_dir), '--cfg-options',
+    log = run_tool('train.py', DEMO, '--work-dir', str(work_dir), '--cfg-options',
               *data, *small)
     assert (work_dir / 'iter_2.pth').exists()
     assert re.search(r'IoU\.road: \d+\.\d+', log)
 
     test_dir = tmp_path / 'test'
-    log = run('tools/test.py', DEMO, str(work_dir / 'iter_2.pth'), '--work-dir',
+    log = run_tool('test.py', DEMO, str(work_dir / 'iter_2.pth'), '--work-dir',
               str(test_dir), '--out', str(tmp_path / 'preds'), '--show-dir', 'vis',
               '--cfg-options', *data, *small)
     # After two iterations the model may predict no road: precision is then undefined (nan).

@@ -1,15 +1,9 @@
-"""Fixtures of the tool tests: tiny datasets written on the fly and a tool runner.
-
-The tools run as subprocesses from the repository root, as a user runs them
-(``python tools/train.py ...``), so each test checks the real command line, work dir and
-log output.
-"""
+"""Fixtures of the tool tests: tiny seg / COCO datasets written on the fly, trained work
+dirs shared between tests. The tool runners are in tests/conftest.py."""
 import json
 import os
 import os.path as osp
 import socket
-import subprocess
-import sys
 
 import mmcv
 import numpy as np
@@ -19,7 +13,6 @@ REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 FIXTURE_CONFIGS = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs')
 SEG_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 DET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_faster-rcnn_fpn_1xb2-1e_tiny-coco.py')
-TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
 
 SEG_SPLITS = dict(train=4, val=2)
 SEG_SIZE = 64
@@ -100,40 +93,6 @@ def det_data_options(tiny_coco_root):
     return [f'{loader}.dataset.data_root={root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')] + [
         f'val_evaluator.ann_file={ann_file}', f'test_evaluator.ann_file={ann_file}']
-
-
-def _run(command, env=None):
-    """Run ``command`` from the repository root; fail the test with its output if it fails."""
-    full_env = dict(os.environ, **(env or {}))
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, env=full_env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=TOOL_TIMEOUT)
-    if result.returncode != 0:
-        pytest.fail(f'{" ".join(command)} exited with {result.returncode}:\n'
-                    f'{result.stdout[-8000:]}')
-    return result.stdout
-
-
-@pytest.fixture(scope='session')
-def run_tool():
-    """``run_tool('train.py', *args)``: run a Python tool with this interpreter.
-
-    Returns the combined stdout / stderr.
-    """
-    def run(tool, *args, env=None):
-        return _run([sys.executable, osp.join('tools', tool), *map(str, args)], env=env)
-
-    return run
-
-
-@pytest.fixture(scope='session')
-def run_script():
-    """``run_script('dist_train.sh', *args, env=...)``: run a shell tool with bash."""
-    def run(script, *args, env=None):
-        env = dict(PYTHON=sys.executable, **(env or {}))
-        return _run(['bash', osp.join('tools', script), *map(str, args)], env=env)
-
-    return run
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""Draw multi-modal segmentation predictions, one drawing per availability pattern."""
+import os.path as osp
+
+import numpy as np
+from mmseg.engine.hooks import SegVisualizationHook
+
+from mars.datasets.transforms.loading import read_image
+from mars.registry import register_downstream
+
+
+def sar_to_uint8(sar, low=2, high=98):
+    """Display stretch of a SAR band: dB, then the ``low``-``high`` percentiles to 0-255."""
+    db = 10 * np.log10(np.maximum(sar.astype(np.float32), 1e-6))
+    lo, hi = np.percentile(db, (low, high))
+    return (np.clip((db - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
+
+
+def display_image(modality_paths, present):
+    """RGB of the sample when RGB was available, else its SAR (dB stretch) as grey RGB."""
+    if 'rgb' in present and modality_paths.get('rgb'):
+        rgb = read_image(modality_paths['rgb'])[..., :3]
+        if rgb.dtype != np.uint8:
+            rgb = np.stack([sar_to_uint8(band) for band in np.moveaxis(rgb, -1, 0)], -1)
+        return rgb
+    sar = read_image(modality_paths[present[0]])
+    sar = sar if sar.ndim == 2 else sar[..., 0]
+    return np.repeat(sar_to_uint8(sar)[..., None], 3, axis=2)
+
+
+@register_downstream('HOOKS', det=False)
+class MultiModalSegVisualizationHook(SegVisualizationHook):
+    """:class:`SegVisualizationHook` for samples stacked from several modalities.
+
+    Draws each prediction over the optical image when RGB was available to the model, or
+    over the SAR band (dB stretch) when it was not, and names the drawing after the
+    availability pattern (``test_rgb+sar_<name>``, ``test_sar_<name>``...), so the passes
+    of :class:`ModalityAvailabilityTestLoop` do not overwrite each other. Same arguments as
+    :class:`SegVisualizationHook`.
+    """
+
+    def _after_iter(self, runner, batch_idx, data_batch, outputs, mode='val'):
+        if self.draw is False or mode == 'train':
+            return
+        if not self.every_n_inner_iters(batch_idx, self.interval):
+            return
+        for output in outputs:
+            present = [name for name, available in zip(output.modalities, output.modality_mask)
+                       if available]
+            image = display_image(output.modality_paths, present)
+            name = osp.splitext(osp.basename(output.img_path))[0]
+            self._visualizer.add_datasample(
+                f'{mode}_{"+".join(present)}_{name}', image, data_sample=output,
+                show=self.show, wait_time=self.wait_time, step=runner.iter)

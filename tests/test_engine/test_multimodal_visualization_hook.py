@@ -1,0 +1,26 @@
+import numpy as np
+import tifffile
+
+from mars.engine.hooks import sar_to_uint8
+from mars.engine.hooks.multimodal_visualization_hook import display_image
+
+
+def test_sar_stretch_spans_the_display_range():
+    sar = np.random.default_rng(0).gamma(3, 30, (32, 32)).astype(np.float32)
+    shown = sar_to_uint8(sar)
+    assert shown.dtype == np.uint8 and shown.min() == 0 and shown.max() == 255
+    # Monotonic: brighter backscatter never displays darker.
+    order = np.argsort(sar, axis=None)
+    assert np.all(np.diff(shown.flatten()[order].astype(int)) >= 0)
+
+
+def test_display_image_uses_rgb_when_available_else_sar(tmp_path):
+    rgb = np.full((8, 8, 3), (10, 20, 30), np.uint8)
+    sar = np.arange(64, dtype=np.uint16).reshape(8, 8) + 1
+    paths = dict(rgb=str(tmp_path / 'a.tif'), sar=str(tmp_path / 'a_SAR.tif'))
+    tifffile.imwrite(paths['rgb'], rgb)
+    tifffile.imwrite(paths['sar'], sar)
+    assert np.array_equal(display_image(paths, ['rgb', 'sar']), rgb)
+    shown = display_image(paths, ['sar'])
+    assert shown.shape == (8, 8, 3)
+    assert np.array_equal(shown[..., 0], sar_to_uint8(sar))
