@@ -1,8 +1,9 @@
-# MaRS RGB + SAR encoders (SwinV2-B each, own weights), fused per stage, + UPerNet with an
-# FCN auxiliary head. Inputs stack the modalities on the channel axis: RGB 0-2, SAR 3.
-_base_ = ['./mars_archs.py']
-norm_cfg = dict(type='SyncBN', requires_grad=True)
+# MaRS RGB + SAR encoders (SwinV2-B each, own weights), fused per stage, + the UPerNet and
+# FCN auxiliary heads of mars_upernet.py. Inputs stack the modalities on the channel axis:
+# RGB 0-2, SAR 3.
+_base_ = ['./mars_upernet.py']
 data_preprocessor = dict(
+    _delete_=True,
     type='MultiModalSegDataPreProcessor',
     # MaRS pretraining statistics (0-255): RGB, and Umbra SAR (uint8).
     modalities=dict(
@@ -17,6 +18,7 @@ model = dict(
     type='MultiModalEncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
+        _delete_=True,
         type='MaRSMultiModalBackbone',
         arch='base',
         modalities=dict(
@@ -30,29 +32,4 @@ model = dict(
         # (never both).
         modality_dropout=dict(rgb=0.15, sar=0.15),
         out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.3),
-    decode_head=dict(
-        type='UPerHead',
-        in_channels={{_base_.mars_archs.base.channels}},
-        in_index=[0, 1, 2, 3],
-        pool_scales=(1, 2, 3, 6),
-        channels=512,
-        dropout_ratio=0.1,
-        num_classes=19,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    auxiliary_head=dict(
-        type='FCNHead',
-        in_channels={{_base_.mars_archs.base.stride16}},
-        in_index=2,
-        channels=256,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        num_classes=19,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        drop_path_rate=0.3))
