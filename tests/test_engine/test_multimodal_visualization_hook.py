@@ -1,7 +1,7 @@
 import numpy as np
 import tifffile
 
-from mars.engine.hooks import sar_to_uint8
+from mars.engine.hooks import colorize_height, sar_to_uint8
 from mars.engine.hooks.multimodal_visualization_hook import display_image
 
 
@@ -24,3 +24,13 @@ def test_display_image_uses_rgb_when_available_else_sar(tmp_path):
     shown = display_image(paths, ['sar'])
     assert shown.shape == (8, 8, 3)
     assert np.array_equal(shown[..., 0], sar_to_uint8(sar))
+
+
+def test_height_colour_map_is_monotonic_and_blanks_invalid_pixels():
+    height = np.array([[0., 15., 30.], [60., 90., np.nan]], np.float32)
+    colored = colorize_height(height, max_height=60.)
+    assert colored.shape == (2, 3, 3) and colored.dtype == np.uint8
+    brightness = colored.astype(int).sum(axis=2)
+    assert brightness[0, 0] < brightness[0, 1] < brightness[0, 2] < brightness[1, 0]
+    assert np.array_equal(colored[1, 1], colored[1, 0])  # clipped at max_height
+    assert colored[1, 2].tolist() == [0, 0, 0]

@@ -1,7 +1,8 @@
+from .height_visualization_hook import HeightVisualizationHook, colorize_height
 from .multimodal_visualization_hook import MultiModalSegVisualizationHook, sar_to_uint8
 from .normalization_check_hook import NormalizationCheckHook, normalization_of
 
 __all__ = [
-    'MultiModalSegVisualizationHook', 'NormalizationCheckHook', 'normalization_of',
-    'sar_to_uint8'
+    'HeightVisualizationHook', 'MultiModalSegVisualizationHook', 'NormalizationCheckHook',
+    'colorize_height', 'normalization_of', 'sar_to_uint8'
 ]

@@ -46,8 +46,12 @@ class MultiModalSegVisualizationHook(SegVisualizationHook):
         for output in outputs:
             present = [name for name, available in zip(output.modalities, output.modality_mask)
                        if available]
-            image = display_image(output.modality_paths, present)
             name = osp.splitext(osp.basename(output.img_path))[0]
-            self._visualizer.add_datasample(
-                f'{mode}_{"+".join(present)}_{name}', image, data_sample=output,
-                show=self.show, wait_time=self.wait_time, step=runner.iter)
+            self._draw(f'{mode}_{"+".join(present)}_{name}',
+                       display_image(output.modality_paths, present), output, runner.iter)
+
+    def _draw(self, name, image, output, step):
+        """Draw ``output`` over the display ``image`` as ``name``."""
+        self._visualizer.add_datasample(
+            name, image, data_sample=output, show=self.show, wait_time=self.wait_time,
+            step=step)
