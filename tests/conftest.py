@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from mars.datasets.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
-                                     make_synthetic_earthmiss)
+                                     make_synthetic_earthmiss, make_synthetic_ubc_height)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
@@ -34,6 +34,16 @@ def earthmiss_root(tmp_path):
     root = tmp_path / 'earthmiss'
     cities = [city for split in TINY_EARTHMISS_CITIES.values() for city in split]
     make_synthetic_earthmiss(root, cities=cities, tiles_per_city=2, size=64, seed=0)
+    return root
+
+
+@pytest.fixture
+def ubc_height_root(tmp_path):
+    """A UBC-height-layout dataset: six 64x64 ``train`` tiles (RGB, SAR, float32 height
+    with 5 NaN nodata pixels each); returns its root."""
+    root = tmp_path / 'ubc_height'
+    make_synthetic_ubc_height(root, splits=('train', ), tiles=6, size=64, seed=0,
+                              nodata_pixels=5)
     return root
 
 

@@ -269,3 +269,89 @@ def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed
                           _earthmiss_sar(rng, label, sar_dtype))
             _write_raster(osp.join(folders[2], f'{name}_mask.{fmt}'), label)
     return dict(root=root, cities=list(cities), names=names, size=size, fmt=fmt)
+
+
+# --- UBC building height (DFC23 track 2: RGB + SAR -> height in metres) --------------------
+
+UBC_HEIGHT_RANGE = (3.0, 60.0)  # building heights in metres; ground is 0
+UBC_GROUND_RGB = np.array([110, 120, 95], dtype=np.float32)
+UBC_SAR_GROUND = 40.0
+
+
+def _ubc_height_map(rng, size):
+    """float32 height map: 0 ground with 3-12 rectangular buildings of 3-60 m."""
+    height = np.zeros((size, size), np.float32)
+    for _ in range(rng.integers(3, 13)):
+        y0, y1, x0, x1 = _random_rect(rng, size, 0.06, 0.2)
+        height[y0:y1, x0:x1] = rng.uniform(*UBC_HEIGHT_RANGE)
+    return height
+
+
+def _ubc_rgb(rng, height):
+    """uint8 RGB: grey roofs whose shade weakly brightens with height, on green ground."""
+    size = height.shape[0]
+    img = np.broadcast_to(UBC_GROUND_RGB, (size, size, 3)).copy()
+    roof = height > 0
+    # Weak correlation: 40 grey levels over the height range plus per-tile tint and noise.
+    shade = 120 + 40 * (height - UBC_HEIGHT_RANGE[0]) / np.ptp(UBC_HEIGHT_RANGE)
+    img[roof] = shade[roof, None] + rng.normal(0, 10, 3).astype(np.float32)
+    img += rng.normal(0, 8, img.shape).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(img, (3, 3), 0.6), 0, 255).astype(np.uint8)
+
+
+def _ubc_sar(rng, height):
+    """uint8 SAR: brightness grows with height, with layover shifted towards the sensor."""
+    size = height.shape[0]
+    sar = np.full((size, size), UBC_SAR_GROUND, np.float32)
+    sar += 3.0 * height  # taller buildings backscatter more (double bounce)
+    # Layover: each building's top is displayed shifted towards near range (left, -x) by
+    # about height / 6 pixels, adding a bright band in front of it.
+    shift = np.minimum((height / 6).astype(int), size - 1)
+    ys, xs = np.nonzero(height > 0)
+    sar[ys, np.maximum(xs - shift[ys, xs], 0)] += 2.0 * height[ys, xs]
+    speckle = rng.gamma(EM_SAR_LOOKS, 1 / EM_SAR_LOOKS, sar.shape).astype(np.float32)
+    return np.clip(sar * speckle, 0, 255).astype(np.uint8)
+
+
+def make_synthetic_ubc_height(root, splits=('train', ), tiles=6, size=64, seed=0,
+                              nodata_pixels=0, height_folder='height'):
+    """Write a synthetic dataset in the UBC height (DFC23 track 2) layout.
+
+    ``root/<split>/rgb/<id>.tif`` (uint8 HxWx3), ``root/<split>/sar/<id>.tif`` (uint8 HxW)
+    and ``root/<split>/<height_folder>/<id>.tif`` (float32 HxW metres, 0 ground, buildings
+    3-60 m as rectangles). Roof shade in RGB correlates weakly with height; SAR brightness
+    and a layover band correlate strongly. ``nodata_pixels`` random pixels per tile are NaN.
+    The output depends only on the arguments, each tile only on ``seed``, its split and
+    its index.
+
+    Args:
+        root (str): Output folder (created if needed).
+        splits (Sequence[str]): Splits to write. Defaults to ('train',).
+        tiles (int): Tiles per split. Defaults to 6.
+        size (int): Tile height and width in pixels (512 in the release). Defaults to 64.
+        seed (int): Random seed. Defaults to 0.
+        nodata_pixels (int): NaN pixels per height map. Defaults to 0.
+        height_folder (str): ``'height'`` or ``'dsm'``. Defaults to 'height'.
+
+    Returns:
+        dict: ``root``, ``ids`` (``{split: [id, ...]}``), ``size``.
+    """
+    root = str(root)
+    ids = {}
+    for split_index, split in enumerate(splits):
+        folders = [osp.join(root, split, sub) for sub in ('rgb', 'sar', height_folder)]
+        for folder in folders:
+            os.makedirs(folder, exist_ok=True)
+        ids[split] = [f'{split}_{index:04d}' for index in range(tiles)]
+        split_key = zlib.crc32(split.encode())
+        for index, tile_id in enumerate(ids[split]):
+            rng = np.random.default_rng([seed, split_key, index])
+            height = _ubc_height_map(rng, size)
+            _write_raster(osp.join(folders[0], f'{tile_id}.tif'), _ubc_rgb(rng, height))
+            _write_raster(osp.join(folders[1], f'{tile_id}.tif'), _ubc_sar(rng, height))
+            if nodata_pixels:
+                flat = rng.choice(size * size, nodata_pixels, replace=False)
+                height.reshape(-1)[flat] = np.nan
+            tifffile.imwrite(osp.join(folders[2], f'{tile_id}.tif'), height,
+                             photometric='minisblack')
+    return dict(root=root, ids=ids, size=size)

@@ -1,6 +1,7 @@
 """Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS."""
 from .formatting import PackMultiModalSegInputs
 from .geometric import RandomRot90
+from .height import LoadHeightAnnotation, gdal_nodata
 from .loading import (LoadDeepGlobeRoadMask, LoadRSAnnotations, LoadRSImageFromFile,
                       read_image)
 from .multimodal import (DropModalities, LoadMultiModalImages, ModalitySliceTransform,
@@ -10,5 +11,6 @@ from .sar import SARLogTransform, SARPercentileClip
 __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
     'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
-    'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs'
+    'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
+    'LoadHeightAnnotation', 'gdal_nodata'
 ]

@@ -1,4 +1,8 @@
 """Metrics registered into mmseg's / mmdet's METRICS."""
+from .height_metric import HeightMetric, height_metrics, height_sums
 from .seg_confusion_metric import SegConfusionMetric, confusion_matrix_metrics
 
-__all__ = ['SegConfusionMetric', 'confusion_matrix_metrics']
+__all__ = [
+    'SegConfusionMetric', 'confusion_matrix_metrics', 'HeightMetric', 'height_metrics',
+    'height_sums'
+]
