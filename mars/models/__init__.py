@@ -1,1 +1,1 @@
-from . import backbones, data_preprocessors, segmentors  # noqa: F401
+from . import backbones, data_preprocessors, decode_heads, losses, segmentors  # noqa: F401

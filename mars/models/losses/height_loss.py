@@ -1,0 +1,88 @@
+"""Masked regression losses for building height maps (metres, NaN = no label)."""
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+
+
+def _masked(pred, target, valid_mask):
+    """Valid ``pred`` / ``target`` values; invalid ones are never touched by arithmetic."""
+    if valid_mask is None:
+        valid_mask = torch.isfinite(target)
+    valid_mask = valid_mask.bool().expand_as(target)
+    return pred[valid_mask], target[valid_mask]
+
+
+@MODELS.register_module()
+class HeightL1Loss(nn.Module):
+    """Mean absolute error over the valid pixels.
+
+    Pixels outside ``valid_mask`` (by default the non-finite targets) are selected out
+    before any arithmetic, so NaN labels give neither a NaN loss nor a NaN gradient. A
+    batch without valid pixel gives a zero loss that still depends on ``pred`` (so that
+    distributed training sees every parameter used).
+
+    Args:
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item. Defaults to 'loss_height_l1'.
+    """
+
+    accepts_valid_mask = True
+
+    def __init__(self, loss_weight=1.0, loss_name='loss_height_l1'):
+        super().__init__()
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, pred, target, valid_mask=None, **kwargs):
+        """Args: pred, target (Tensor): ``[B, 1, H, W]``; valid_mask (Tensor, optional)."""
+        pred_v, target_v = _masked(pred, target, valid_mask)
+        if pred_v.numel() == 0:
+            return pred.sum() * 0.
+        return self.loss_weight * (pred_v - target_v).abs().mean()
+
+    @property
+    def loss_name(self):
+        """str: Name of the loss item (``loss_`` prefix: part of the total loss)."""
+        return self._loss_name
+
+
+@MODELS.register_module()
+class HeightSiLogLoss(nn.Module):
+    """Scale-invariant log loss on ``log(height + offset)`` over the valid pixels.
+
+    Unlike mmseg's ``SiLogLoss`` (which drops targets <= eps), ground pixels (height 0)
+    take part thanks to ``offset``. Computed over all valid pixels of the batch.
+
+    Args:
+        offset (float): Added to heights (in network units) before the log. Defaults to 1.0.
+        lambd (float): Weight of the squared mean (scale-invariance) term. Defaults to 0.5.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item. Defaults to 'loss_height_silog'.
+    """
+
+    accepts_valid_mask = True
+
+    def __init__(self, offset=1.0, lambd=0.5, loss_weight=1.0, loss_name='loss_height_silog'):
+        super().__init__()
+        if offset <= 0:
+            raise ValueError(f'offset must be > 0, got {offset}')
+        self.offset = offset
+        self.lambd = lambd
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, pred, target, valid_mask=None, **kwargs):
+        """Args: pred, target (Tensor): ``[B, 1, H, W]``; valid_mask (Tensor, optional)."""
+        pred_v, target_v = _masked(pred, target, valid_mask)
+        if pred_v.numel() == 0:
+            return pred.sum() * 0.
+        # Negative predictions (no output activation) must not reach log(<= 0).
+        log_pred = torch.log(pred_v.clamp(min=0.) + self.offset)
+        diff = torch.log(target_v.clamp(min=0.) + self.offset) - log_pred
+        variance = (diff.pow(2).mean() - self.lambd * diff.mean().pow(2)).clamp(min=1e-12)
+        return self.loss_weight * torch.sqrt(variance)
+
+    @property
+    def loss_name(self):
+        """str: Name of the loss item (``loss_`` prefix: part of the total loss)."""
+        return self._loss_name
