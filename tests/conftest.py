@@ -6,6 +6,7 @@ The tools run as subprocesses from the repository root, as a user runs them
 """
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -79,3 +80,11 @@ def run_script():
         return _run(['bash', osp.join('tools', script), *map(str, args)], env=env)
 
     return run
+
+
+@pytest.fixture
+def free_port():
+    """A TCP port free on this machine, for torchrun's rendezvous."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

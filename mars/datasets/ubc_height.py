@@ -157,12 +157,22 @@ class UBCHeightDataset(MultiModalSegDataset):
             keep = set(train_ids if self.holdout['part'] == 'train' else val_ids)
             data_list = [info for info in data_list if info['sample_name'] in keep]
         if self.split_record_dir:
-            self._write_record([info['sample_name'] for info in data_list])
+            self._write_record([info['sample_name'] for info in data_list],
+                               self.split_record_dir)
         return data_list
 
-    def _write_record(self, ids):
-        """Write ``ids`` to ``<split_record_dir>/<part>_ids.txt``."""
-        os.makedirs(self.split_record_dir, exist_ok=True)
-        path = osp.join(self.split_record_dir, f'{self.part}_ids.txt')
+    def record_split(self, folder):
+        """Write the ids of this dataset to ``<folder>/<part>_ids.txt``; returns the path.
+
+        ``SplitRecordHook`` calls it with the work dir.
+        """
+        return self._write_record(
+            [self.get_data_info(i)['sample_name'] for i in range(len(self))], folder)
+
+    def _write_record(self, ids, folder):
+        """Write ``ids`` to ``<folder>/<part>_ids.txt``."""
+        os.makedirs(folder, exist_ok=True)
+        path = osp.join(folder, f'{self.part}_ids.txt')
         with open(path, 'w') as f:
             f.writelines(f'{stem}\n' for stem in ids)
+        return path

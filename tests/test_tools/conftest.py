@@ -3,7 +3,6 @@ dirs shared between tests. The tool runners are in tests/conftest.py."""
 import json
 import os
 import os.path as osp
-import socket
 
 import mmcv
 import numpy as np
@@ -93,14 +92,6 @@ def det_data_options(tiny_coco_root):
     return [f'{loader}.dataset.data_root={root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')] + [
         f'val_evaluator.ann_file={ann_file}', f'test_evaluator.ann_file={ann_file}']
-
-
-@pytest.fixture
-def free_port():
-    """A TCP port free on this machine, for torchrun's rendezvous."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _checkpoint_in(work_dir, name):

@@ -1,8 +1,9 @@
 from .height_visualization_hook import HeightVisualizationHook, colorize_height
 from .multimodal_visualization_hook import MultiModalSegVisualizationHook, sar_to_uint8
 from .normalization_check_hook import NormalizationCheckHook, normalization_of
+from .split_record_hook import SplitRecordHook
 
 __all__ = [
     'HeightVisualizationHook', 'MultiModalSegVisualizationHook', 'NormalizationCheckHook',
-    'colorize_height', 'normalization_of', 'sar_to_uint8'
+    'SplitRecordHook', 'colorize_height', 'normalization_of', 'sar_to_uint8'
 ]

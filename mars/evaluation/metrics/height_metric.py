@@ -5,12 +5,15 @@ counts); :class:`HeightMetric` adds them over all samples, which mmengine first 
 every process, and only then divides. The result is therefore the pixel-pooled value of
 the whole split, independent of batch size, sample order and process count.
 """
+import os.path as osp
 from collections import OrderedDict
 
 import numpy as np
+import tifffile
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
+from mmengine.utils import mkdir_or_exist
 
 from mars.registry import register_downstream
 
@@ -122,11 +125,25 @@ class HeightMetric(BaseMetric):
         max_height (float, optional): Labels above it are left out. Defaults to None.
         collect_device (str): Device for gathering results. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to None.
+        output_dir (str, optional): Also write each prediction as a float32 TIFF of metres,
+            ``<output_dir>/<image name>.tif`` (``tools/test.py --out``). Defaults to None.
+        keep_results (bool): Set by ``tools/test.py --out``; written predictions are always
+            kept. Defaults to False.
     """
 
-    def __init__(self, max_height=None, collect_device='cpu', prefix=None, **kwargs):
+    def __init__(self, max_height=None, collect_device='cpu', prefix=None, output_dir=None,
+                 keep_results=False, **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         self.max_height = max_height
+        self.output_dir = output_dir
+        if output_dir is not None:
+            mkdir_or_exist(output_dir)
+
+    def _write_prediction(self, data_sample):
+        """Save the predicted heights (metres) as a float32 TIFF named after the input."""
+        name = osp.splitext(osp.basename(data_sample['img_path']))[0]
+        height = data_sample['pred_depth_map']['data'].squeeze(0).cpu().numpy()
+        tifffile.imwrite(osp.join(self.output_dir, f'{name}.tif'), height.astype(np.float32))
 
     def process(self, data_batch, data_samples):
         """Add the error sums of each sample of a batch to ``self.results``.
@@ -147,6 +164,8 @@ class HeightMetric(BaseMetric):
             except ValueError as e:
                 raise ValueError(f'{data_sample.get("img_path", "sample")}: {e}') from e
             self.results.append(sums)
+            if self.output_dir is not None:
+                self._write_prediction(data_sample)
 
     def compute_metrics(self, results):
         """Add the per-sample sums and turn the totals into metrics.

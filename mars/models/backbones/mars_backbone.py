@@ -1,6 +1,5 @@
 """MaRS SwinV2 encoder (one modality) as an mmseg / mmdet backbone."""
 import timm
-import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
