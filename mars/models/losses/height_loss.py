@@ -4,17 +4,8 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 
 
-def _masked(pred, target, valid_mask):
-    """Valid ``pred`` / ``target`` values; invalid ones are never touched by arithmetic."""
-    if valid_mask is None:
-        valid_mask = torch.isfinite(target)
-    valid_mask = valid_mask.bool().expand_as(target)
-    return pred[valid_mask], target[valid_mask]
-
-
-@MODELS.register_module()
-class HeightL1Loss(nn.Module):
-    """Mean absolute error over the valid pixels.
+class MaskedHeightLoss(nn.Module):
+    """Base of the height losses: selects the valid pixels, then :meth:`masked_loss`.
 
     Pixels outside ``valid_mask`` (by default the non-finite targets) are selected out
     before any arithmetic, so NaN labels give neither a NaN loss nor a NaN gradient. A
@@ -22,32 +13,55 @@ class HeightL1Loss(nn.Module):
     distributed training sees every parameter used).
 
     Args:
-        loss_weight (float): Weight of the loss. Defaults to 1.0.
-        loss_name (str): Name of the loss item. Defaults to 'loss_height_l1'.
+        loss_weight (float): Weight of the loss.
+        loss_name (str): Name of the loss item (``loss_`` prefix: part of the total loss).
     """
 
     accepts_valid_mask = True
 
-    def __init__(self, loss_weight=1.0, loss_name='loss_height_l1'):
+    def __init__(self, loss_weight, loss_name):
         super().__init__()
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
     def forward(self, pred, target, valid_mask=None, **kwargs):
         """Args: pred, target (Tensor): ``[B, 1, H, W]``; valid_mask (Tensor, optional)."""
-        pred_v, target_v = _masked(pred, target, valid_mask)
+        if valid_mask is None:
+            valid_mask = torch.isfinite(target)
+        valid_mask = valid_mask.bool().expand_as(target)
+        pred_v, target_v = pred[valid_mask], target[valid_mask]
         if pred_v.numel() == 0:
             return pred.sum() * 0.
-        return self.loss_weight * (pred_v - target_v).abs().mean()
+        return self.loss_weight * self.masked_loss(pred_v, target_v)
+
+    def masked_loss(self, pred, target):
+        """The loss of the valid values (1-D tensors)."""
+        raise NotImplementedError
 
     @property
     def loss_name(self):
-        """str: Name of the loss item (``loss_`` prefix: part of the total loss)."""
+        """str: Name of the loss item."""
         return self._loss_name
 
 
 @MODELS.register_module()
-class HeightSiLogLoss(nn.Module):
+class HeightL1Loss(MaskedHeightLoss):
+    """Mean absolute error over the valid pixels (see :class:`MaskedHeightLoss`).
+
+    Args:
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item. Defaults to 'loss_height_l1'.
+    """
+
+    def __init__(self, loss_weight=1.0, loss_name='loss_height_l1'):
+        super().__init__(loss_weight, loss_name)
+
+    def masked_loss(self, pred, target):
+        return (pred - target).abs().mean()
+
+
+@MODELS.register_module()
+class HeightSiLogLoss(MaskedHeightLoss):
     """Scale-invariant log loss on ``log(height + offset)`` over the valid pixels.
 
     Unlike mmseg's ``SiLogLoss`` (which drops targets <= eps), ground pixels (height 0)
@@ -60,29 +74,16 @@ class HeightSiLogLoss(nn.Module):
         loss_name (str): Name of the loss item. Defaults to 'loss_height_silog'.
     """
 
-    accepts_valid_mask = True
-
     def __init__(self, offset=1.0, lambd=0.5, loss_weight=1.0, loss_name='loss_height_silog'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         if offset <= 0:
             raise ValueError(f'offset must be > 0, got {offset}')
         self.offset = offset
         self.lambd = lambd
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
-    def forward(self, pred, target, valid_mask=None, **kwargs):
-        """Args: pred, target (Tensor): ``[B, 1, H, W]``; valid_mask (Tensor, optional)."""
-        pred_v, target_v = _masked(pred, target, valid_mask)
-        if pred_v.numel() == 0:
-            return pred.sum() * 0.
+    def masked_loss(self, pred, target):
         # Negative predictions (no output activation) must not reach log(<= 0).
-        log_pred = torch.log(pred_v.clamp(min=0.) + self.offset)
-        diff = torch.log(target_v.clamp(min=0.) + self.offset) - log_pred
+        diff = torch.log(target.clamp(min=0.) + self.offset) - torch.log(
+            pred.clamp(min=0.) + self.offset)
         variance = (diff.pow(2).mean() - self.lambd * diff.mean().pow(2)).clamp(min=1e-12)
-        return self.loss_weight * torch.sqrt(variance)
-
-    @property
-    def loss_name(self):
-        """str: Name of the loss item (``loss_`` prefix: part of the total loss)."""
-        return self._loss_name
+        return torch.sqrt(variance)
