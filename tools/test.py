@@ -22,7 +22,7 @@ from mmengine.config import ConfigDict
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
 # checkpoint under test is read.
 import mars  # noqa: F401
-from mars.utils.tool_config import add_common_args, build_runner, load_tool_config
+from mars.utils.tool_config import add_common_args, load_tool_config, run_runner
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
 
@@ -141,7 +141,7 @@ def main():
         enable_tta(cfg, scope)
     if args.out is not None:
         enable_output(cfg, args.out, scope)
-    build_runner(cfg).test()
+    run_runner(cfg, 'test')
 
 
 if __name__ == '__main__':

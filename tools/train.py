@@ -16,7 +16,7 @@ from mmengine.logging import print_log
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before any
 # checkpoint (load_from, resume, init_cfg) is read.
 import mars  # noqa: F401
-from mars.utils.tool_config import add_common_args, build_runner, load_tool_config
+from mars.utils.tool_config import add_common_args, load_tool_config, run_runner
 
 
 def parse_args():
@@ -84,7 +84,7 @@ def main():
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     apply_resume(cfg, args.resume)
-    build_runner(cfg).train()
+    run_runner(cfg, 'train')
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS, init_default_scope
 from mmengine.runner import Runner
@@ -71,3 +72,17 @@ def build_runner(cfg):
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def run_runner(cfg, mode):
+    """Build the Runner and run ``mode`` (``'train'`` or ``'test'``).
+
+    A CPU process group opened by :func:`build_runner` is closed afterwards: left open at
+    interpreter exit, gloo's threads can abort the process ("terminate called without an
+    active exception") after the work is done.
+    """
+    result = getattr(build_runner(cfg), mode)()
+    if is_cpu_distributed(cfg.launcher) and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+    return result
