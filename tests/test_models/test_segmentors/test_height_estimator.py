@@ -1,12 +1,10 @@
+import functools
+
 import pytest
 import torch
-from mmengine.config import ConfigDict
-from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-import mars.models  # noqa: F401
 from mars.models.backbones.mars_backbone import arch_channels
 
 BACKBONE = dict(type='MaRSMultiModalBackbone', arch='tiny', drop_path_rate=0.)
@@ -14,39 +12,26 @@ HEAD = dict(type='HeightLightHead', in_channels=arch_channels('tiny'), in_index=
             channels=8, num_convs=1, target_scale=0.1, output_activation='softplus')
 
 
-def build_estimator(backbone=BACKBONE, head=HEAD, test_cfg=dict(mode='whole')):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    modalities = dict(rgb=dict(mean=[100.] * 3, std=[50.] * 3), sar=dict(mean=[60.], std=[60.]))
-    if backbone['type'] == 'MaRSBackbone':
-        modalities.pop('sar')
-    return MODELS.build(ConfigDict(
-        type='MultiModalHeightEstimator',
-        data_preprocessor=dict(type='MultiModalSegDataPreProcessor', modalities=modalities,
-                               size_divisor=32, test_cfg=dict(size_divisor=32)),
-        backbone=backbone, decode_head=head, test_cfg=test_cfg))
+def add_height(sample, size):
+    gt = torch.rand(1, *size) * 40
+    gt[:, :4] = float('nan')
+    sample.gt_depth_map = PixelData(data=gt)
 
 
-def batch(masks, size=(64, 64), channels=4):
-    samples = []
-    torch.manual_seed(1)
-    for mask in masks:
-        meta = dict(img_shape=size, ori_shape=size)
-        if mask is not None:
-            meta.update(modalities=('rgb', 'sar'), modality_mask=mask)
-        gt = torch.rand(1, *size) * 40
-        gt[:, :4] = float('nan')
-        samples.append(SegDataSample(metainfo=meta, gt_depth_map=PixelData(data=gt)))
-    inputs = [torch.randint(0, 255, (channels, *size), dtype=torch.uint8) for _ in masks]
-    return dict(inputs=inputs, data_samples=samples)
+@pytest.fixture
+def build_estimator(build_model):
+    return functools.partial(build_model, 'MultiModalHeightEstimator', backbone=BACKBONE,
+                             decode_head=HEAD)
 
 
-def test_loss_with_modality_masks_and_nan_labels():
+@pytest.fixture
+def batch(make_batch):
+    return functools.partial(make_batch, add_label=add_height)
+
+
+def test_loss_with_modality_masks_and_nan_labels(build_estimator, batch, spy_masks):
     estimator = build_estimator()
-    seen = []
-    forward = estimator.backbone.forward
-    estimator.backbone.forward = lambda x, modality_mask=None: (
-        seen.append(modality_mask), forward(x, modality_mask))[1]
+    seen = spy_masks(estimator)
     data = estimator.data_preprocessor(batch([(True, True), (True, False)]), training=True)
     losses = estimator(**data, mode='loss')
     loss = losses['decode.loss_height_l1']
@@ -59,7 +44,8 @@ def test_loss_with_modality_masks_and_nan_labels():
 
 @pytest.mark.parametrize('test_cfg', [
     dict(mode='whole'), dict(mode='slide', crop_size=(32, 32), stride=(24, 24))])
-def test_predict_writes_metres_at_ori_shape_after_padding(test_cfg):
+def test_predict_writes_metres_at_ori_shape_after_padding(build_estimator, batch,
+                                                          test_cfg):
     estimator = build_estimator(test_cfg=test_cfg).eval()
     # 50 x 70 is padded to 64 x 96 by size_divisor=32.
     data = estimator.data_preprocessor(batch([(True, True), (True, False)], size=(50, 70)))
@@ -75,7 +61,7 @@ def test_predict_writes_metres_at_ori_shape_after_padding(test_cfg):
         assert torch.allclose(pred, expected.expand_as(pred), atol=1e-4)
 
 
-def test_predict_crops_padding_before_resizing_and_undoes_flip():
+def test_predict_crops_padding_before_resizing_and_undoes_flip(build_estimator):
     estimator = build_estimator().eval()
     heights = torch.arange(64 * 96, dtype=torch.float32).view(1, 1, 64, 96)
     sample = SegDataSample(metainfo=dict(ori_shape=(50, 70), padding_size=(0, 26, 0, 14),
@@ -84,10 +70,10 @@ def test_predict_crops_padding_before_resizing_and_undoes_flip():
     assert torch.equal(result.pred_depth_map.data, heights[0, :, :50, :70].flip(-1))
 
 
-def test_tensor_mode_plain_backbone_and_head_check():
+def test_tensor_mode_plain_backbone_and_head_check(build_estimator, batch):
     estimator = build_estimator(
         backbone=dict(type='MaRSBackbone', arch='tiny', drop_path_rate=0.),
-        head=dict({k: v for k, v in HEAD.items() if k != 'num_convs'}, type='HeightUPerHead',
+        decode_head=dict({k: v for k, v in HEAD.items() if k != 'num_convs'}, type='HeightUPerHead',
                   pool_scales=(1, 2)),
         test_cfg=dict(mode='slide', crop_size=(32, 32), stride=(32, 32))).eval()
     data = estimator.data_preprocessor(batch([None], channels=3))
@@ -99,13 +85,13 @@ def test_tensor_mode_plain_backbone_and_head_check():
     assert result.pred_depth_map.data.shape == (1, 64, 64)
     assert torch.allclose(bare.pred_depth_map.data, result.pred_depth_map.data)
     with pytest.raises(ValueError, match='one-channel decode_head'):
-        build_estimator(head=dict(type='UPerHead', in_channels=arch_channels('tiny'),
+        build_estimator(decode_head=dict(type='UPerHead', in_channels=arch_channels('tiny'),
                                   in_index=[0, 1, 2, 3], channels=8, pool_scales=(1, ),
                                   num_classes=3))
 
 
-def test_silog_option_trains():
-    estimator = build_estimator(head=dict(HEAD, loss_decode=dict(type='SiLogLoss')))
+def test_silog_option_trains(build_estimator, batch):
+    estimator = build_estimator(decode_head=dict(HEAD, loss_decode=dict(type='SiLogLoss')))
     data = estimator.data_preprocessor(batch([(True, False)]), training=True)
     loss = estimator(**data, mode='loss')['decode.loss_silog']
     loss.backward()

@@ -1,10 +1,8 @@
+import functools
+
 import pytest
 import torch
-from mmengine.config import ConfigDict
-from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from mars.models.backbones.mars_backbone import arch_channels
 from mars.models.segmentors import stack_modality_mask
@@ -12,54 +10,28 @@ from mars.models.segmentors import stack_modality_mask
 SIZE = 64
 BACKBONE = dict(type='MaRSMultiModalBackbone', arch='tiny', drop_path_rate=0.,
                 modality_dropout=dict(rgb=0.1, sar=0.3))
+HEAD = dict(type='UPerHead', in_channels=arch_channels('tiny'), in_index=[0, 1, 2, 3],
+            channels=16, pool_scales=(1, 2), num_classes=3,
+            norm_cfg=dict(type='BN', requires_grad=True),
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
 
 
-def build_segmentor(backbone=BACKBONE, test_cfg=dict(mode='whole')):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    modalities = dict(rgb=dict(mean=[100.] * 3, std=[50.] * 3), sar=dict(mean=[60.], std=[60.]))
-    if backbone['type'] == 'MaRSBackbone':
-        modalities.pop('sar')
-    return MODELS.build(ConfigDict(
-        type='MultiModalEncoderDecoder',
-        data_preprocessor=dict(type='MultiModalSegDataPreProcessor', modalities=modalities,
-                               size_divisor=32, test_cfg=dict(size_divisor=32)),
-        backbone=backbone,
-        decode_head=dict(type='UPerHead', in_channels=arch_channels('tiny'),
-                         in_index=[0, 1, 2, 3], channels=16, pool_scales=(1, 2),
-                         num_classes=3, norm_cfg=dict(type='BN', requires_grad=True),
-                         loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-        test_cfg=test_cfg))
+def add_classes(sample, size):
+    sample.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, *size)))
 
 
-def batch(masks, channels=4):
-    samples = []
-    for mask in masks:
-        meta = dict(img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE), pad_shape=(SIZE, SIZE))
-        if mask is not None:
-            meta.update(modalities=('rgb', 'sar'), modality_mask=mask)
-        sample = SegDataSample(metainfo=meta)
-        sample.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, SIZE, SIZE)))
-        samples.append(sample)
-    torch.manual_seed(1)
-    inputs = [torch.randint(0, 255, (channels, SIZE, SIZE), dtype=torch.uint8) for _ in masks]
-    return dict(inputs=inputs, data_samples=samples)
+@pytest.fixture
+def build_segmentor(build_model):
+    return functools.partial(build_model, 'MultiModalEncoderDecoder', backbone=BACKBONE,
+                             decode_head=HEAD)
 
 
-def spy_masks(segmentor):
-    """Record the modality_mask every backbone call receives."""
-    seen = []
-    forward = segmentor.backbone.forward
-
-    def recording(x, modality_mask=None):
-        seen.append(modality_mask)
-        return forward(x, modality_mask)
-
-    segmentor.backbone.forward = recording
-    return seen
+@pytest.fixture
+def batch(make_batch):
+    return functools.partial(make_batch, add_label=add_classes)
 
 
-def test_loss_step_passes_each_samples_mask():
+def test_loss_step_passes_each_samples_mask(build_segmentor, batch, spy_masks):
     segmentor = build_segmentor()
     seen = spy_masks(segmentor)
     data = segmentor.data_preprocessor(batch([(True, True), (True, False)]), training=True)
@@ -73,7 +45,8 @@ def test_loss_step_passes_each_samples_mask():
 
 @pytest.mark.parametrize('test_cfg', [
     dict(mode='whole'), dict(mode='slide', crop_size=(32, 32), stride=(16, 16))])
-def test_inference_passes_masks_and_missing_sar_is_ignored(test_cfg):
+def test_inference_passes_masks_and_missing_sar_is_ignored(build_segmentor, batch, spy_masks,
+                                                          test_cfg):
     segmentor = build_segmentor(test_cfg=test_cfg).eval()
     seen = spy_masks(segmentor)
     data = segmentor.data_preprocessor(batch([(True, True), (True, False)]))
@@ -91,7 +64,8 @@ def test_inference_passes_masks_and_missing_sar_is_ignored(test_cfg):
     assert torch.equal(results[1].seg_logits.data, again[1].seg_logits.data)
 
 
-def test_tensor_mode_and_samples_without_masks_mean_all_present():
+def test_tensor_mode_and_samples_without_masks_mean_all_present(build_segmentor, batch,
+                                                                spy_masks):
     segmentor = build_segmentor().eval()
     seen = spy_masks(segmentor)
     data = segmentor.data_preprocessor(batch([None, None]))
@@ -102,7 +76,7 @@ def test_tensor_mode_and_samples_without_masks_mean_all_present():
     assert seen[0].all() and seen[1] is None
 
 
-def test_plain_mars_backbone_is_called_without_a_mask():
+def test_plain_mars_backbone_is_called_without_a_mask(build_segmentor, batch):
     segmentor = build_segmentor(
         backbone=dict(type='MaRSBackbone', arch='tiny', drop_path_rate=0.)).eval()
     assert not segmentor.with_modality_mask
