@@ -1,0 +1,228 @@
+"""Load a MaRS-Bench model from a config + checkpoint and run it on files or arrays.
+
+Every task family goes through the config's own test pipeline and data preprocessor, so
+predictions equal those of ``tools/test.py``: single-modality segmentation (a path or an
+``HxWxC`` array), multi-modal segmentation / height (a dict ``modality -> path | array |
+None``; None = missing modality), change detection (a dict ``date -> path | array``, or a
+tuple of the two dates, first date first) and mmdet detection (a path or array).
+"""
+import copy
+import importlib
+import logging
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import print_log
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+
+from mars.datasets.transforms.loading import num_channels, read_image
+from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
+from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
+from mars.utils.tool_config import config_scope
+
+
+def _registry(scope, name):
+    return getattr(importlib.import_module(f'{scope}.registry'), name)
+
+
+def _config_dataset_meta(cfg, scope):
+    """Classes / palette from the test dataset of the config (class METAINFO + metainfo)."""
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    while 'dataset' in dataset:  # dataset wrappers
+        dataset = dataset['dataset']
+    meta = {}
+    dataset_cls = _registry(scope, 'DATASETS').get(dataset.get('type', ''))
+    if dataset_cls is not None:
+        meta.update(copy.deepcopy(getattr(dataset_cls, 'METAINFO', {})))
+    meta.update(dataset.get('metainfo') or {})
+    return meta
+
+
+def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
+    """Build the model of ``config`` in its scope (mmseg or mmdet) and load ``checkpoint``.
+
+    The backbones' pretrained ``init_cfg`` is not applied (the checkpoint holds every
+    weight). The checkpoint's ``dataset_meta`` (classes, palette) is kept on the model,
+    else the config's test dataset gives it; a checkpoint trained with another input
+    normalisation than the config's logs an error-level warning.
+
+    Args:
+        config (str | Config): Config file or object.
+        checkpoint (str, optional): Checkpoint file; None leaves the weights random.
+        device (str): Device. Defaults to 'cpu'.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        nn.Module: The model in eval mode, with ``cfg`` and ``dataset_meta`` attributes.
+    """
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = config_scope(cfg)
+    cfg.default_scope = scope
+    cfg.model.train_cfg = None
+    with DefaultScope.overwrite_default_scope(scope):
+        model = _registry(scope, 'MODELS').build(cfg.model)
+    model = revert_sync_batchnorm(model)
+    model.dataset_meta = _config_dataset_meta(cfg, scope)
+    if checkpoint is not None:
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        meta = ckpt.get('meta', {})
+        if meta.get('dataset_meta'):
+            model.dataset_meta = meta['dataset_meta']
+        saved, current = meta.get(META_KEY), normalization_of(model.data_preprocessor)
+        if saved is not None and saved != current:
+            print_log(f'{checkpoint} was trained with input normalisation {saved} but the '
+                      f'config uses {current}: predictions will be wrong unless intended',
+                      logger='current', level=logging.ERROR)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def _is_load(transform_cfg):
+    return str(transform_cfg.get('type', '')).startswith('Load')
+
+
+class InferencePipeline:
+    """The config's test pipeline without label loading, for files and arrays.
+
+    The first transform (the image loader) reads files as in testing; arrays are loaded in
+    memory with the same conventions (band order of the file, channel checks, modality
+    stacking). Later ``Load*`` transforms (annotations) are dropped.
+
+    Args:
+        cfg (Config): Model config with ``test_dataloader`` (or ``test_pipeline``).
+    """
+
+    def __init__(self, cfg):
+        self.scope = config_scope(cfg)
+        dataset = cfg.test_dataloader.dataset
+        while 'dataset' in dataset:
+            dataset = dataset.dataset
+        pipeline = copy.deepcopy(dataset.get('pipeline', cfg.get('test_pipeline')))
+        if not pipeline or not _is_load(pipeline[0]):
+            raise ValueError(f'{cfg.filename}: the test pipeline must start with an image '
+                             f'loader (Load...), got {pipeline[:1]}')
+        with DefaultScope.overwrite_default_scope(self.scope):
+            self.loader = _registry(self.scope, 'TRANSFORMS').build(pipeline[0])
+            self.rest = Compose([t for t in pipeline[1:] if not _is_load(t)])
+
+    @property
+    def modalities(self):
+        """Modality (or date) names of a stacking loader, else None (one image)."""
+        if isinstance(self.loader, LoadMultiModalImages):
+            return self.loader.modalities
+        return None
+
+    def _named(self, item):
+        """``{name: path | array | None}`` for a stacking loader."""
+        names = self.modalities
+        if isinstance(item, tuple) and len(item) == len(names):
+            item = dict(zip(names, item))
+        if not isinstance(item, dict):
+            raise TypeError(f'this model stacks {names}: pass a dict name -> path / array '
+                            f'(or a tuple in that order), got {type(item).__name__}')
+        unknown = [name for name in item if name not in names]
+        if unknown:
+            raise KeyError(f'inputs {unknown} are not among the model inputs {names}')
+        return {name: item.get(name) for name in names}
+
+    def _check_array(self, name, array):
+        if not isinstance(array, np.ndarray) or array.ndim not in (2, 3):
+            raise ValueError(f'{name}: expected an HxW or HxWxC array, got '
+                             f'{getattr(array, "shape", type(array).__name__)}')
+        expected = self.loader.channels[name]
+        if name in getattr(self.loader, 'first_bands', ()) and num_channels(array) > expected:
+            array = array[..., :expected]
+        if num_channels(array) != expected:
+            raise ValueError(f'{name} array has {num_channels(array)} channel(s) (shape '
+                             f'{array.shape}), expected {expected}')
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            raise ValueError(f'{name} array has non-finite values (NaN or inf)')
+        return array
+
+    def _stack_arrays(self, named):
+        """What the stacking loader puts in ``results``, from arrays (or paths)."""
+        loader = self.loader
+        arrays = {}
+        for name, value in named.items():
+            if isinstance(value, str):
+                value = read_image(value, 'rgb')
+            arrays[name] = None if value is None else self._check_array(name, value)
+        if not any(a is not None for a in arrays.values()):
+            raise ValueError(f'no input of {tuple(named)} given')
+        labels = {name: v if isinstance(v, str) else f'<{name} array>'
+                  for name, v in named.items()}
+        height, width = loader._common_size(arrays, labels)
+        dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
+        img = stack_float32([loader._as_hwc(arrays[n], height, width, loader.channels[n], dtype)
+                             for n in loader.modalities])
+        mask = tuple(arrays[n] is not None for n in loader.modalities)
+        return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
+                    img_path=None, modality_paths=named, modalities=loader.modalities,
+                    modality_channels=tuple(loader.channels[n] for n in loader.modalities),
+                    modality_mask=mask)
+
+    def _single_array(self, array):
+        if not isinstance(array, np.ndarray) or array.ndim not in (2, 3):
+            raise ValueError(f'expected an HxW or HxWxC image array, got '
+                             f'{getattr(array, "shape", type(array).__name__)}')
+        loader = self.loader
+        expected = getattr(loader, 'channels', None)
+        if isinstance(expected, int) and num_channels(array) != expected:
+            raise ValueError(f'image array has {num_channels(array)} channels (shape '
+                             f'{array.shape}), expected {expected}')
+        if array.ndim == 2 and getattr(loader, 'color_type', None) == 'color':
+            array = np.repeat(array[..., None], 3, axis=2)  # mmcv reads grey as BGR
+        # Arrays come in the file's band order (R, G, B); files are read in the loader's.
+        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr':
+            array = array[..., ::-1]
+        array = np.ascontiguousarray(array)
+        if getattr(loader, 'to_float32', False):
+            array = array.astype(np.float32)
+        return dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
+                    img_path=None)
+
+    def __call__(self, item):
+        """Model inputs and data sample of one item (path, array, dict or tuple)."""
+        if self.modalities is not None:
+            named = self._named(item)
+            if all(v is None or isinstance(v, str) for v in named.values()):
+                results = self.loader(dict(modality_paths=named))
+            else:
+                results = self._stack_arrays(named)
+        elif isinstance(item, str):
+            results = self.loader(dict(img_path=item, img_id=0))
+        else:
+            results = self._single_array(item)
+        with DefaultScope.overwrite_default_scope(self.scope):
+            return self.rest(results)
+
+
+def inference_model(model, inputs, pipeline=None):
+    """Predict one input or a list of inputs with a model from :func:`init_model`.
+
+    Args:
+        model (nn.Module): Model with a ``cfg`` attribute.
+        inputs (str | np.ndarray | dict | tuple | list): One input, or a list of inputs
+            (one batch). An input is a path or ``HxW[xC]`` array (band order of the file,
+            e.g. R, G, B) for single-image models, a dict ``name -> path | array | None``
+            for multi-modal (and change) models, or a tuple of the inputs in the model's
+            order (change: first date first).
+        pipeline (InferencePipeline, optional): Reused pipeline (built when None).
+
+    Returns:
+        SegDataSample | DetDataSample | list: ``pred_sem_seg`` + ``seg_logits``
+        (segmentation, change), ``pred_depth_map`` in metres (height), ``pred_instances``
+        (detection); a list for a list input.
+    """
+    pipeline = pipeline or InferencePipeline(model.cfg)
+    batch = inputs if isinstance(inputs, list) else [inputs]
+    data = pseudo_collate([pipeline(item) for item in batch])
+    with torch.no_grad():
+        results = model.test_step(data)
+    return results if isinstance(inputs, list) else results[0]
