@@ -1,14 +1,19 @@
 """Datasets and transforms (registration imports)."""
+from .bright import BRIGHTDataset, bright_event
 from .deepglobe import DeepGlobeRoadDataset
 from .earthmiss import EARTHMISS_CITIES, EarthMissDataset
 from .multimodal_seg import MultiModalSegDataset
 from .synthetic import (make_synthetic_deepglobe, make_synthetic_earthmiss,
                         make_synthetic_ubc_height)
+from .synthetic_change import make_synthetic_bright, make_synthetic_whu_cd
 from .ubc_height import UBCHeightDataset, holdout_split
+from .whu_cd import BitemporalSegDataset, WHUCDDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'DeepGlobeRoadDataset', 'EarthMissDataset', 'EARTHMISS_CITIES', 'MultiModalSegDataset',
     'make_synthetic_deepglobe', 'make_synthetic_earthmiss',
-    'make_synthetic_ubc_height', 'UBCHeightDataset', 'holdout_split'
+    'make_synthetic_ubc_height', 'UBCHeightDataset', 'holdout_split',
+    'BRIGHTDataset', 'bright_event', 'BitemporalSegDataset', 'WHUCDDataset',
+    'make_synthetic_bright', 'make_synthetic_whu_cd'
 ]

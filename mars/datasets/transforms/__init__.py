@@ -1,4 +1,5 @@
 """Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS."""
+from .bitemporal import LoadBitemporalImages
 from .formatting import PackMultiModalSegInputs
 from .geometric import RandomRot90
 from .height import LoadHeightAnnotation, gdal_nodata
@@ -12,5 +13,6 @@ __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
     'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
     'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
-    'LoadHeightAnnotation', 'gdal_nodata'
+    'LoadHeightAnnotation', 'gdal_nodata',
+    'LoadBitemporalImages'
 ]

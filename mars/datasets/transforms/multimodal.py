@@ -129,6 +129,9 @@ class LoadMultiModalImages(BaseTransform):
         allow_missing (bool | Sequence[str]): Modalities whose file may be absent on disk
             (True: any). Otherwise a missing file raises ``FileNotFoundError``.
             Defaults to False.
+        first_bands (Sequence[str]): Modalities whose files may have more bands than
+            ``channels``: the first ``channels[name]`` bands are kept (e.g. the RGB of an
+            RGB + NIR file). Fewer bands still raise. Defaults to ().
         backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
 
     Raises:
@@ -137,7 +140,7 @@ class LoadMultiModalImages(BaseTransform):
     """
 
     def __init__(self, modalities=('rgb', 'sar'), channels=dict(rgb=3, sar=1),
-                 allow_missing=False, backend_args=None):
+                 allow_missing=False, first_bands=(), backend_args=None):
         self.modalities = tuple(modalities)
         if not self.modalities or len(set(self.modalities)) != len(self.modalities):
             raise ValueError(f'modalities must be distinct names, got {modalities}')
@@ -149,6 +152,8 @@ class LoadMultiModalImages(BaseTransform):
             self.allow_missing = self.modalities if allow_missing else ()
         else:
             self.allow_missing = tuple(allow_missing)
+        self.first_bands = (first_bands, ) if isinstance(first_bands, str) else tuple(
+            first_bands)
         self.backend_args = backend_args.copy() if backend_args else None
 
     def _read(self, name, path):
@@ -162,6 +167,8 @@ class LoadMultiModalImages(BaseTransform):
                 return None
             raise
         found, expected = num_channels(array), self.channels[name]
+        if name in self.first_bands and found > expected:
+            array, found = np.ascontiguousarray(array[..., :expected]), expected
         if found != expected:
             raise ValueError(
                 f'{name} file {path} has {found} channel(s) (shape {array.shape}), '
@@ -233,7 +240,7 @@ class LoadMultiModalImages(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(modalities={self.modalities}, '
                 f'channels={self.channels}, allow_missing={self.allow_missing}, '
-                f'backend_args={self.backend_args})')
+                f'first_bands={self.first_bands}, backend_args={self.backend_args})')
 
 
 @register_downstream('TRANSFORMS', det=False)

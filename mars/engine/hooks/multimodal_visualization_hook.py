@@ -15,16 +15,23 @@ def sar_to_uint8(sar, low=2, high=98):
     return (np.clip((db - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
 
 
-def display_image(modality_paths, present):
-    """RGB of the sample when RGB was available, else its SAR (dB stretch) as grey RGB."""
-    if 'rgb' in present and modality_paths.get('rgb'):
-        rgb = read_image(modality_paths['rgb'])[..., :3]
+def to_display(array, optical=True):
+    """uint8 RGB for display: the first 3 bands of an optical image (non-uint8 bands
+    stretched), or the first band of a SAR (or single-band) image, dB stretch, as grey."""
+    if optical and array.ndim == 3 and array.shape[2] >= 3:
+        rgb = array[..., :3]
         if rgb.dtype != np.uint8:
             rgb = np.stack([sar_to_uint8(band) for band in np.moveaxis(rgb, -1, 0)], -1)
         return rgb
-    sar = read_image(modality_paths[present[0]])
-    sar = sar if sar.ndim == 2 else sar[..., 0]
-    return np.repeat(sar_to_uint8(sar)[..., None], 3, axis=2)
+    band = array if array.ndim == 2 else array[..., 0]
+    return np.repeat(sar_to_uint8(band)[..., None], 3, axis=2)
+
+
+def display_image(modality_paths, present):
+    """RGB of the sample when RGB was available, else its SAR (dB stretch) as grey RGB."""
+    if 'rgb' in present and modality_paths.get('rgb'):
+        return to_display(read_image(modality_paths['rgb']))
+    return to_display(read_image(modality_paths[present[0]]), optical=False)
 
 
 @register_downstream('HOOKS', det=False)

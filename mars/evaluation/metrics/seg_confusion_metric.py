@@ -164,8 +164,11 @@ class SegConfusionMetric(BaseMetric):
             self.results.append(confusion_matrix(pred, label, num_classes, self.ignore_index))
 
     def _write_prediction(self, pred, data_sample):
-        """Save ``pred`` as a PNG of label values, named after the input image."""
-        name = osp.splitext(osp.basename(data_sample['img_path']))[0]
+        """Save ``pred`` as a PNG of label values, named after the (first) input image."""
+        path = data_sample['img_path']
+        # Change samples carry the list of their dates' files: name after the first.
+        path = path[0] if isinstance(path, (list, tuple)) else path
+        name = osp.splitext(osp.basename(path))[0]
         values = pred.cpu().numpy().astype(np.uint8)
         # Undo the k -> k-1 shift of datasets whose label 0 means "ignore".
         if data_sample.get('reduce_zero_label', False):

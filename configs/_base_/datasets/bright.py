@@ -1,0 +1,42 @@
+# BRIGHT / DFC25 track 2 building damage: <split>/pre-event/<event>_<id>_pre_disaster.tif
+# (optical, first 3 bands used), <split>/post-event/<event>_<id>_post_disaster.tif (SAR,
+# 1 band), <split>/target/<event>_<id>_building_damage.tif (0 background, 1 intact,
+# 2 damaged, 3 destroyed), 1024x1024 tiles. Dates stacked pre (3) then post (1).
+dataset_type = 'BRIGHTDataset'
+data_root = 'data/BRIGHT'
+dates = ('pre', 'post')
+crop_size = (512, 512)
+load_pipeline = [
+    dict(type='LoadBitemporalImages', dates=dates, channels=dict(pre=3, post=1),
+         first_bands=('pre', )),
+    dict(type='LoadRSAnnotations'),
+]
+train_pipeline = load_pipeline + [
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomFlip', prob=0.5, direction='vertical'),
+    dict(type='RandomRot90', prob=0.5),
+    # Colour jitter on the optical pre-event image only; SAR amplitudes stay as measured.
+    dict(type='ModalitySliceTransform', modality='pre',
+         transforms=[dict(type='PhotoMetricDistortion')]),
+    dict(type='PackMultiModalSegInputs'),
+]
+test_pipeline = load_pipeline + [dict(type='PackMultiModalSegInputs')]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# mIoU over the 4 classes (DFC25 ranking), OA, localisation F1, damage F1 (harmonic mean
+# over intact / damaged / destroyed on ground-truth building pixels), overall and per event.
+val_evaluator = dict(type='DamageMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,78 @@
+"""BRIGHT / DFC25 track 2: building damage from optical pre-event and SAR post-event images."""
+import os.path as osp
+import re
+
+from mars.registry import register_downstream
+from .whu_cd import BitemporalSegDataset
+
+# `<event>_<8 digits>_...`: the event is everything before the last 8-digit tile id.
+EVENT_PATTERN = re.compile(r'(.+)_(\d{8})(?:_|$)')
+
+
+def bright_event(name):
+    """Event name of a BRIGHT file or sample name.
+
+    Args:
+        name (str): File path or name, e.g. ``.../bata-explosion_00000003_pre_disaster.tif``
+            or the stem ``bata-explosion_00000003``.
+
+    Returns:
+        str: The event, e.g. ``'bata-explosion'``.
+
+    Raises:
+        ValueError: The name does not follow ``<event>_<8 digits>_...``.
+    """
+    base = osp.basename(name)
+    match = EVENT_PATTERN.match(base)
+    if match is None:
+        raise ValueError(f'BRIGHT file name {name!r} does not follow '
+                         f'<event>_<8 digits>_...: cannot tell its event')
+    return match.group(1)
+
+
+@register_downstream('DATASETS', det=False)
+class BRIGHTDataset(BitemporalSegDataset):
+    """BRIGHT (DFC25 track 2) building damage: optical pre-event + SAR post-event.
+
+    Layout (1024x1024 tiles)::
+
+        data_root/<split>/pre-event/<event>_<8 digits>_pre_disaster.tif    optical (first
+                                                                           3 bands used)
+        data_root/<split>/post-event/<event>_<8 digits>_post_disaster.tif  SAR, 1 band
+        data_root/<split>/target/<event>_<8 digits>_building_damage.tif    uint8 label
+
+    Labels: 0 background, 1 intact, 2 damaged, 3 destroyed. The release's split lists
+    (``train_setlevel.txt``, ``val_setlevel.txt``, ``holdout_setlevel.txt``, one
+    ``<event>_<8 digits>`` per line) are given as ``split_file``; with ``split=''`` they
+    select from flat ``pre-event/``, ``post-event/``, ``target/`` folders. Dates are named
+    ``pre`` and ``post``; each data info also carries ``event``.
+
+    Args:
+        split (str): Split folder under ``data_root`` (``''``: none). Defaults to 'train'.
+        **kwargs: Passed to :class:`BitemporalSegDataset` (``data_root``, ``split_file``,
+            ``pipeline``, ...).
+    """
+
+    METAINFO = dict(
+        classes=('background', 'intact', 'damaged', 'destroyed'),
+        palette=[[0, 0, 0], [70, 181, 121], [228, 189, 139], [182, 70, 69]])
+    DATES = dict(pre=dict(folder='pre-event', suffix='_pre_disaster.tif'),
+                 post=dict(folder='post-event', suffix='_post_disaster.tif'))
+    LABEL = dict(folder='target', suffix='_building_damage.tif')
+
+    def __init__(self, split='train', **kwargs):
+        for key in ('dates', 'modalities', 'label'):
+            if key in kwargs:
+                raise ValueError(f'BRIGHTDataset has a fixed layout: do not pass {key}=')
+        super().__init__(dates=self.DATES, split=split, label=self.LABEL, **kwargs)
+
+    def load_data_list(self):
+        """Pair pre-event, post-event and target files; tag each sample with its event.
+
+        Returns:
+            list[dict]: One data info per sample, with ``event``.
+        """
+        data_list = super().load_data_list()
+        for info in data_list:
+            info['event'] = bright_event(info['sample_name'])
+        return data_list
