@@ -9,7 +9,8 @@ from mmengine.runner import Runner
 
 from .dist_env import is_cpu_distributed, setup_cpu_distributed
 
-SCOPES = ('mmseg', 'mmdet')
+# mmseg / mmdet for downstream tasks; mars for pretraining (mars/registry.py).
+SCOPES = ('mmseg', 'mmdet', 'mars')
 
 
 def add_common_args(parser):
@@ -32,7 +33,7 @@ def add_common_args(parser):
 
 
 def config_scope(cfg):
-    """The downstream library whose semantics the config follows: mmseg or mmdet."""
+    """The registry scope the config follows: mmseg, mmdet or mars (pretraining)."""
     scope = cfg.get('default_scope', 'mmseg')
     if scope not in SCOPES:
         raise ValueError(f'{cfg.filename}: default_scope must be one of {SCOPES}, '

@@ -16,3 +16,10 @@ __all__ = [
     'LoadHeightAnnotation', 'gdal_nodata',
     'LoadBitemporalImages'
 ]
+from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs,  # noqa: E402
+                       PairedRandomFlip, PairedRandomResizedCrop)
+
+__all__ += [
+    'LoadMaRSPair', 'PairedRandomResizedCrop', 'PairedRandomFlip', 'MaRSMaskGenerator',
+    'PackMaRSPairInputs'
+]
