@@ -3,10 +3,13 @@ from .bright import BRIGHTDataset, bright_event
 from .deepglobe import DeepGlobeRoadDataset
 from .earthmiss import EARTHMISS_CITIES, EarthMissDataset
 from .multimodal_seg import MultiModalSegDataset
+from .sardet import SARDET_CLASSES, CocoByNameDataset, SARDetDataset
 from .synthetic import (make_synthetic_deepglobe, make_synthetic_earthmiss,
                         make_synthetic_ubc_height)
+from .synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 from .synthetic_change import make_synthetic_bright, make_synthetic_whu_cd
 from .ubc_height import UBCHeightDataset, holdout_split
+from .ubcv2 import UBCV2_FINE_CLASSES, UBCV2Dataset
 from .whu_cd import BitemporalSegDataset, WHUCDDataset
 from .transforms import *  # noqa: F401,F403
 
@@ -14,6 +17,8 @@ __all__ = [
     'DeepGlobeRoadDataset', 'EarthMissDataset', 'EARTHMISS_CITIES', 'MultiModalSegDataset',
     'make_synthetic_deepglobe', 'make_synthetic_earthmiss',
     'make_synthetic_ubc_height', 'UBCHeightDataset', 'holdout_split',
+    'SARDET_CLASSES', 'CocoByNameDataset', 'SARDetDataset', 'UBCV2_FINE_CLASSES', 'UBCV2Dataset',
+    'make_synthetic_sardet', 'make_synthetic_ubcv2',
     'BRIGHTDataset', 'bright_event', 'BitemporalSegDataset', 'WHUCDDataset',
     'make_synthetic_bright', 'make_synthetic_whu_cd'
 ]

@@ -1,2 +1,3 @@
-from . import backbones, data_preprocessors, decode_heads, losses, segmentors  # noqa: F401
+from . import (backbones, data_preprocessors, decode_heads, detectors, losses,  # noqa: F401
+               segmentors)
 from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')

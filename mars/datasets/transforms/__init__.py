@@ -1,5 +1,6 @@
 """Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS."""
 from .bitemporal import LoadBitemporalImages
+from .detection import LoadMergedModalities
 from .formatting import PackMultiModalSegInputs
 from .geometric import RandomRot90
 from .height import LoadHeightAnnotation, gdal_nodata
@@ -13,7 +14,7 @@ __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
     'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
     'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
-    'LoadHeightAnnotation', 'gdal_nodata',
+    'LoadHeightAnnotation', 'gdal_nodata', 'LoadMergedModalities',
     'LoadBitemporalImages'
 ]
 from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs,  # noqa: E402

@@ -1,3 +1,4 @@
+from .multimodal_det_data_preprocessor import MultiModalDetDataPreProcessor
 from .multimodal_seg_data_preprocessor import MultiModalSegDataPreProcessor
 
-__all__ = ['MultiModalSegDataPreProcessor']
+__all__ = ['MultiModalSegDataPreProcessor', 'MultiModalDetDataPreProcessor']

@@ -1,0 +1,76 @@
+"""Loading of multi-band detection inputs (UBC-V2 ``merge`` TIFFs) into mmdet pipelines."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mars.registry import register_downstream
+from .loading import num_channels, read_image
+
+
+@register_downstream('TRANSFORMS')
+class LoadMergedModalities(BaseTransform):
+    """Load one file holding several modalities as bands (R, G, B, SAR) as a float32 stack.
+
+    The result is what :class:`LoadMultiModalImages` produces from separate files: bands
+    in file order, ``modalities`` / ``modality_channels`` / ``modality_mask`` (all present)
+    and ``modality_paths`` (every modality points to the file), so the same data
+    preprocessor, transforms and drawings work for both layouts.
+
+    Required Keys:
+
+    - img_path
+
+    Added Keys:
+
+    - img (np.float32 ``HxWxC``), img_shape, ori_shape
+    - modalities, modality_channels, modality_mask, modality_paths
+
+    Args:
+        modalities (Sequence[str]): Modality names in band order. Defaults to ('rgb', 'sar').
+        channels (dict[str, int]): Bands of each modality. Defaults to ``dict(rgb=3, sar=1)``.
+        backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+
+    Raises:
+        ValueError: Naming the file: band count differing from the configured total, or
+            non-finite values in a floating-point file.
+    """
+
+    def __init__(self, modalities=('rgb', 'sar'), channels=dict(rgb=3, sar=1),
+                 backend_args=None):
+        self.modalities = tuple(modalities)
+        undeclared = [name for name in self.modalities if name not in channels]
+        if not self.modalities or undeclared:
+            raise ValueError(f'channels={dict(channels)} gives no count for {undeclared} '
+                             f'of modalities {self.modalities}')
+        self.channels = tuple(int(channels[name]) for name in self.modalities)
+        self.backend_args = backend_args.copy() if backend_args else None
+
+    def transform(self, results):
+        """Read ``results['img_path']`` and describe its bands.
+
+        Args:
+            results (dict): Result dict with ``img_path``.
+
+        Returns:
+            dict: ``results`` with the float32 ``img`` and the modality keys.
+        """
+        path = results['img_path']
+        img = read_image(path, 'rgb', self.backend_args)
+        layout = ' + '.join(f'{n} {c}' for n, c in zip(self.modalities, self.channels))
+        if num_channels(img) != sum(self.channels):
+            raise ValueError(f'{path} has {num_channels(img)} band(s) (shape {img.shape}), '
+                             f'expected {sum(self.channels)} ({layout})')
+        if np.issubdtype(img.dtype, np.floating) and not np.isfinite(img).all():
+            raise ValueError(f'{path} has non-finite values (NaN or inf)')
+        img = img.astype(np.float32).reshape(img.shape[:2] + (-1, ))
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        results['modalities'] = self.modalities
+        results['modality_channels'] = self.channels
+        results['modality_mask'] = (True, ) * len(self.modalities)
+        results['modality_paths'] = {name: path for name in self.modalities}
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(modalities={self.modalities}, '
+                f'channels={self.channels}, backend_args={self.backend_args})')

@@ -1,0 +1,83 @@
+"""Detection data preprocessor for stacked multi-modal inputs (R, G, B, SAR)."""
+import torch
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.registry import MODELS
+
+from .multimodal_seg_data_preprocessor import MultiModalSegDataPreProcessor as _SegPre
+
+
+@MODELS.register_module()
+class MultiModalDetDataPreProcessor(DetDataPreprocessor):
+    """Per-modality normalisation and modality masks, then mmdet's padding and batching.
+
+    mmdet's :class:`DetDataPreprocessor` accepts only 1 or 3 mean / std values; here each
+    modality has its own (``modalities``), applied exactly as
+    :class:`MultiModalSegDataPreProcessor` does (the same methods: one implementation):
+    missing modalities (metainfo ``modality_mask``) are zero after normalisation, every
+    data sample leaves with ``modalities`` / ``modality_channels`` / ``modality_mask``,
+    ``available_modalities`` forces an availability pattern and ``norm_spec()`` goes into
+    checkpoint meta. Padding (``pad_size_divisor``, masks), box types and batch
+    augmentations are mmdet's.
+
+    Args:
+        modalities (dict[str, dict]): Ordered ``name -> dict(mean=[...], std=[...])``.
+        pad_size_divisor (int): Pad to a multiple of it. Defaults to 32 (MaRS encoders).
+        pad_value (float): Padding value of the normalised inputs. Defaults to 0.
+        available_modalities (Sequence[str], optional): Modalities kept; None keeps all.
+            Defaults to None.
+        **kwargs: Other :class:`DetDataPreprocessor` arguments (``pad_mask``,
+            ``mask_pad_value``, ``boxtype2tensor``, ``batch_augments``...); ``mean``,
+            ``std`` and colour conversions are not accepted.
+    """
+
+    # The per-modality logic lives in the segmentation preprocessor; both use it as is.
+    available_modalities = _SegPre.available_modalities
+    norm_spec = _SegPre.norm_spec
+    sample_mask = _SegPre.sample_mask
+    normalize = _SegPre.normalize
+    _check_spec = staticmethod(_SegPre._check_spec)
+
+    def __init__(self, modalities, pad_size_divisor=32, pad_value=0,
+                 available_modalities=None, **kwargs):
+        refused = sorted({'mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr'} & set(kwargs))
+        if refused:
+            raise ValueError(f'{refused}: MultiModalDetDataPreProcessor normalises per '
+                             f'modality (modalities=...) and never reorders channels')
+        super().__init__(pad_size_divisor=pad_size_divisor, pad_value=pad_value, **kwargs)
+        self._init_modalities(modalities)
+        self.available_modalities = available_modalities
+
+    def _init_modalities(self, modalities):
+        """Mean / std buffers in channel order (as the segmentation preprocessor builds)."""
+        if not modalities:
+            raise ValueError('MultiModalDetDataPreProcessor needs at least one modality')
+        self.modalities = tuple(modalities)
+        means, stds = [], []
+        for name in self.modalities:
+            mean, std = self._check_spec(name, modalities[name])
+            means += mean
+            stds += std
+        self.modality_channels = tuple(len(modalities[n]['mean']) for n in self.modalities)
+        self.register_buffer('mean', torch.tensor(means).view(-1, 1, 1), False)
+        self.register_buffer('std', torch.tensor(stds).view(-1, 1, 1), False)
+
+    def forward(self, data, training=False):
+        """Normalise and mask per modality, then pad and batch as mmdet does.
+
+        Args:
+            data (dict): ``inputs`` (list of ``[C, H, W]`` tensors) and ``data_samples``.
+            training (bool): Training mode (batch augmentations, mask padding).
+                Defaults to False.
+
+        Returns:
+            dict: ``inputs`` ``[B, C, H, W]`` and ``data_samples``.
+        """
+        data = self.cast_data(data)
+        data_samples = data.get('data_samples')
+        if data_samples is None and self.available_modalities is not None:
+            raise ValueError('available_modalities needs data samples to carry the '
+                             'modality mask to the model; none were given')
+        samples = data_samples if data_samples is not None else [None] * len(data['inputs'])
+        inputs = [self.normalize(img, self.sample_mask(sample))
+                  for img, sample in zip(data['inputs'], samples)]
+        return super().forward(dict(data, inputs=inputs), training)

@@ -1,0 +1,3 @@
+from .multimodal_cascade_rcnn import MultiModalCascadeRCNN
+
+__all__ = ['MultiModalCascadeRCNN']
