@@ -14,7 +14,7 @@ Usage::
 The scenes are read by window (only the TIFF strips / tiles a window touches are decoded)
 and the output GeoTIFF is written by tiles, so memory depends on the window and the scene
 width, not on the scene size. Overlapping windows are blended with smooth weights. The
-output keeps the first input's georeferencing tags; class maps are uint8 with the
+output keeps the first input's (in the model's input order) georeferencing tags; class maps are uint8 with the
 dataset palette, heights float32 metres. Pixels that are nodata (GDAL_NODATA) in every
 band of the first input become nodata in the output (255 / NaN).
 """
@@ -79,7 +79,7 @@ def named_inputs(inputs, names):
         if name not in names:
             raise SystemExit(f'unknown input {name!r}; this model takes {names}')
         named[name] = path
-    return named
+    return {name: named[name] for name in names if name in named}  # model order
 
 
 def open_readers(paths):
@@ -100,7 +100,10 @@ def nodata_mask(reader, top, rows):
     if reader.nodata is None:
         return None
     band = reader.read(top, 0, rows, reader.width)
-    same = np.isnan(band) if np.isnan(reader.nodata) else band == reader.nodata
+    if np.isnan(reader.nodata):
+        same = np.isnan(band) if np.issubdtype(band.dtype, np.floating) else band != band
+    else:
+        same = band == reader.nodata
     return same if same.ndim == 2 else same.all(axis=2)
 
 

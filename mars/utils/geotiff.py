@@ -261,3 +261,22 @@ def pixel_to_map(geo_tags):
         sx, sy = geo_tags[33550][:2]
         return lambda col, row: (tx + (col - shift - i) * sx, ty - (row - shift - j) * sy)
     return None
+
+
+def write_geotiff(path, array, geo_tags=None, nodata=None, tile=None, **kwargs):
+    """Write a whole array as a (tiled) GeoTIFF with ``geo_tags`` (synthetic scenes)."""
+    extra = dict(tile=(tile, tile)) if tile else {}
+    tifffile.imwrite(path, array, extratags=geotiff_extratags(geo_tags or {}, nodata),
+                     photometric='rgb' if array.ndim == 3 and array.shape[2] == 3 else
+                     'minisblack', **extra, **kwargs)
+
+
+def utm_geo_tags(x0=500000.0, y0=4000000.0, pixel=0.5, epsg=32633):
+    """Georeferencing tags of a north-up UTM raster (for synthetic scenes and tests)."""
+    return {
+        33550: (pixel, pixel, 0.0),
+        33922: (0.0, 0.0, 0.0, x0, y0, 0.0),
+        # GeoKeyDirectory: version 1.1.0, 3 keys: model type projected, raster pixel is
+        # area, projected CRS = EPSG code.
+        34735: (1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, epsg),
+    }
