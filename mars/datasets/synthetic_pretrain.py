@@ -9,6 +9,8 @@ import os.path as osp
 import numpy as np
 import tifffile
 
+from mars.utils.geotiff import geotiff_extratags, utm_geo_tags
+
 from .mars16m import MODALITY_DIRS
 
 # Source folder -> SAR dtype, as in the real corpus.
@@ -83,13 +85,8 @@ def make_synthetic_scene_pair(rgb_path, sar_path, height, width, seed=0,
                        endpoint=True)
     for y0, y1, x0, x1 in zero_boxes:
         sar[y0:y1, x0:x1] = 0
-    extratags = []
-    if georef:
-        # 0.5 m pixels, upper-left corner at (500000, 4000000) in UTM 50N (EPSG:32650).
-        extratags = [(33550, 'd', 3, (0.5, 0.5, 0.0), True),
-                     (33922, 'd', 6, (0.0, 0.0, 0.0, 500000.0, 4000000.0, 0.0), True),
-                     (34735, 'H', 16, (1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1,
-                                       3072, 0, 1, 32650), True)]
+    # 0.5 m pixels, upper-left corner at (500000, 4000000) in UTM.
+    extratags = geotiff_extratags(utm_geo_tags()) if georef else []
     kwargs = dict(compression=compression, extratags=extratags)
     if tile:
         kwargs['tile'] = (tile, tile)
