@@ -12,9 +12,15 @@ Usage (single process)::
   prediction into ``DIR/vis_data/vis_image/`` (DIR relative to the work dir unless absolute).
 * mmdet: ``--out FILE.pkl`` dumps the raw predictions (``DumpDetResults``);
   ``--show-dir DIR`` draws them into ``<work dir>/<timestamp>/DIR`` (unless absolute).
+
+The metrics are also written with the config name and checkpoint to
+``<work dir>/test_results.json``, which ``tools/misc/results_table.py`` collects.
 """
 import argparse
 import copy
+import json
+import numbers
+import os
 import os.path as osp
 
 from mmengine.config import ConfigDict
@@ -131,6 +137,21 @@ def enable_tta(cfg, scope):
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
+def write_results(cfg, args, scope, metrics):
+    """``<work dir>/test_results.json``: config, checkpoint and scalar metrics (rank 0)."""
+    if int(os.environ.get('RANK', 0)) != 0 or not isinstance(metrics, dict):
+        return
+    results = dict(
+        config=osp.splitext(osp.basename(args.config))[0], config_path=args.config,
+        checkpoint=args.checkpoint, scope=scope,
+        dataset=_innermost_dataset(cfg.test_dataloader.dataset).get('type'),
+        metrics={key: float(value) for key, value in metrics.items()
+                 if isinstance(value, numbers.Number)})
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    with open(osp.join(cfg.work_dir, 'test_results.json'), 'w') as f:
+        json.dump(results, f, indent=2)
+
+
 def main():
     args = parse_args()
     cfg, scope = load_tool_config(args)
@@ -141,7 +162,8 @@ def main():
         enable_tta(cfg, scope)
     if args.out is not None:
         enable_output(cfg, args.out, scope)
-    run_runner(cfg, 'test')
+    metrics = run_runner(cfg, 'test')
+    write_results(cfg, args, scope, metrics)
 
 
 if __name__ == '__main__':
