@@ -3,3 +3,4 @@ from . import (backbones, data_preprocessors, decode_heads, detectors, losses,  
 from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')
 from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')
 from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')
+from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')
