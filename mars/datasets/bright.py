@@ -1,4 +1,4 @@
-"""BRIGHT / DFC25 track 2: building damage from optical pre-event and SAR post-event images."""
+"""BRIGHT / DFC25 track 2: building damage from optical pre-event and SAR post-event."""
 import os.path as osp
 import re
 

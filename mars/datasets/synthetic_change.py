@@ -29,7 +29,8 @@ def _ground(rng, size):
         np.float32)
     coarse = rng.normal(0, 8, (4, 4)).astype(np.float32)
     shading = np.kron(coarse, np.ones((size // 4 + 1, size // 4 + 1), np.float32))
-    return img + shading[:size, :size, None] + rng.normal(0, 5, img.shape).astype(np.float32)
+    noise = rng.normal(0, 5, img.shape).astype(np.float32)
+    return img + shading[:size, :size, None] + noise
 
 
 def _buildings(rng, size, count):
@@ -73,7 +74,8 @@ def make_synthetic_whu_cd(root, splits=('train', 'val', 'test'), tiles=4, size=6
         for folder in folders:
             os.makedirs(folder, exist_ok=True)
         split_key = zlib.crc32(split.encode())
-        names[split] = [f'whucd_{split_key % 100:02d}{index:03d}.png' for index in range(tiles)]
+        names[split] = [f'whucd_{split_key % 100:02d}{index:03d}.png'
+                        for index in range(tiles)]
         for index, name in enumerate(names[split]):
             rng = np.random.default_rng([seed, split_key, index])
             ground = _ground(rng, size)
@@ -115,8 +117,8 @@ def make_synthetic_bright(root, splits=('train', 'val'), events=BRIGHT_EVENTS, t
     """Write a synthetic dataset in the BRIGHT (DFC25 track 2) layout.
 
     ``root/<split>/pre-event/<event>_<8 digits>_pre_disaster.tif`` (uint8 optical,
-    ``pre_bands`` bands: RGB, then NIR-like extra bands), ``.../post-event/..._post_disaster.tif``
-    (uint8 SAR, 1 band) and ``.../target/..._building_damage.tif`` (uint8: 0 background,
+    ``pre_bands`` bands: RGB, then NIR-like extra bands),
+    ``.../post-event/..._post_disaster.tif`` (uint8 SAR, 1 band) and ``.../target/..._building_damage.tif`` (uint8: 0 background,
     1 intact, 2 damaged, 3 destroyed). With ``with_setlevel`` also
     ``root/<split>_setlevel.txt`` listing ``<event>_<8 digits>`` per line. Every tile has
     buildings of all three damage grades. Each tile depends only on ``seed``, its split,
@@ -140,7 +142,8 @@ def make_synthetic_bright(root, splits=('train', 'val'), events=BRIGHT_EVENTS, t
     root = str(root)
     names = {}
     for split in splits:
-        folders = [osp.join(root, split, sub) for sub in ('pre-event', 'post-event', 'target')]
+        folders = [osp.join(root, split, sub)
+                   for sub in ('pre-event', 'post-event', 'target')]
         for folder in folders:
             os.makedirs(folder, exist_ok=True)
         names[split] = []

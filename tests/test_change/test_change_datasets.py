@@ -47,12 +47,15 @@ def test_whu_cd_split_list_selects_and_orders(whu_cd_root):
 def test_bright_dataset_events_and_setlevel(bright_root):
     root = bright_root['root']
     dataset = BRIGHTDataset(data_root=root, split='val', split_file='val_setlevel.txt')
-    assert [dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))] == bright_root['names']['val']
+    names = [dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))]
+    assert names == bright_root['names']['val']
     info = dataset.get_data_info(0)
     assert info['event'] == 'bata-explosion' and dataset.dates == ('pre', 'post')
-    assert info['img_path'][0].endswith('pre-event/bata-explosion_00861000_pre_disaster.tif')
-    assert info['img_path'][1].endswith('post-event/bata-explosion_00861000_post_disaster.tif')
-    assert info['seg_map_path'].endswith('target/bata-explosion_00861000_building_damage.tif')
+    stem = 'bata-explosion_00861000'
+    assert info['img_path'][0].endswith(f'pre-event/{stem}_pre_disaster.tif')
+    assert info['img_path'][1].endswith(f'post-event/{stem}_post_disaster.tif')
+    assert info['seg_map_path'].endswith(f'target/{stem}_building_damage.tif')
+    # The event is everything before the 8-digit id, underscores included.
     assert bright_event('/x/la_palma-volcano_00000012_post_disaster.tif') == 'la_palma-volcano'
     with pytest.raises(ValueError, match='<event>_<8 digits>'):
         bright_event('scene_12_pre_disaster.tif')

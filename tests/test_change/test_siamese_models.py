@@ -106,7 +106,8 @@ def _segmentor(**overrides):
         backbone=dict(type='MaRSSiameseBackbone', arch='tiny', shared_encoder=False,
                       dates=dict(pre=dict(in_channels=3), post=dict(in_channels=1,
                                                                      modality='sar'))),
-        decode_head=dict(type='UPerHead', in_channels=[32, 64, 128, 256], in_index=[0, 1, 2, 3],
+        decode_head=dict(type='UPerHead', in_channels=[32, 64, 128, 256],
+                         in_index=[0, 1, 2, 3],
                          pool_scales=(1, 2), channels=16, num_classes=4,
                          norm_cfg=dict(type='BN', requires_grad=True)),
         test_cfg=ConfigDict(mode='slide', crop_size=(64, 64), stride=(32, 32)))

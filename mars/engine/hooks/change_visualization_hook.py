@@ -62,7 +62,8 @@ class ChangeVisualizationHook(MultiModalSegVisualizationHook):
             name = osp.splitext(osp.basename(paths[0]))[0]
             # `runner.iter` would build the train loop (and its dataset) during a test.
             step = runner.iter if mode == 'val' else 0
-            self._draw(f'{mode}_change_{name}', np.concatenate(panels, axis=1), output, step)
+            self._draw(f'{mode}_change_{name}', np.concatenate(panels, axis=1), output,
+                       step)
 
     def _draw(self, name, image, output, step):
         maps = [output.gt_sem_seg.data] if 'gt_sem_seg' in output else []

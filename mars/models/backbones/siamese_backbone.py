@@ -66,7 +66,8 @@ class MaRSSiameseBackbone(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if len(dates) != 2:
-            raise ValueError(f'MaRSSiameseBackbone needs exactly two dates, got {list(dates)}')
+            raise ValueError(
+                f'MaRSSiameseBackbone needs exactly two dates, got {list(dates)}')
         if fusion not in TEMPORAL_FUSION_TYPES:
             raise ValueError(f'unknown fusion {fusion!r}; expected one of '
                              f'{TEMPORAL_FUSION_TYPES}')
@@ -87,8 +88,8 @@ class MaRSSiameseBackbone(BaseModule):
             self.encoder = MaRSBackbone(**dict(common, **first))
         else:
             # mmengine's ModuleDict passes init_weights on to the encoders.
-            self.encoders = ModuleDict({
-                name: MaRSBackbone(**dict(common, **settings[name])) for name in self.dates})
+            self.encoders = ModuleDict({name: MaRSBackbone(**dict(common, **settings[name]))
+                                        for name in self.dates})
         self.date_channels = tuple(settings[name]['in_channels'] for name in self.dates)
         self.fusions = ModuleList(
             [build_temporal_fusion(fusion, channels) for channels in self.out_channels])

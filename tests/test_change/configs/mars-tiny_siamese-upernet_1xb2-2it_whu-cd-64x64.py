@@ -5,7 +5,8 @@ norm_cfg = dict(type='BN', requires_grad=True)
 tiny_encoder = dict(in_channels=3, modality='rgb', init_cfg=None)
 model = dict(
     data_preprocessor=dict(size=(64, 64)),
-    backbone=dict(arch='tiny', drop_path_rate=0.0, dates=dict(t1=tiny_encoder, t2=tiny_encoder)),
+    backbone=dict(arch='tiny', drop_path_rate=0.0,
+                  dates=dict(t1=tiny_encoder, t2=tiny_encoder)),
     decode_head=dict(
         in_channels={{_base_.mars_archs.tiny.channels}}, channels=16, pool_scales=(1, 2),
         norm_cfg=norm_cfg),
