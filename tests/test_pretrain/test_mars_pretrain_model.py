@@ -135,3 +135,17 @@ def test_meta_modality_attention_mixes_modalities():
     assert (out['rgb'] - changed['rgb']).abs().max() > 1e-6, 'joint attention sees SAR'
     with pytest.raises(ValueError, match='divisible'):
         MetaModalityAttention(dim=30, num_heads=4)
+
+
+def test_gradient_checkpointing_gives_the_same_step(make_batch):
+    data = make_batch()
+    results = []
+    for with_cp in (False, True):
+        model = _model(with_cp=with_cp, drop_path_rate=0.0)
+        losses = model(**model.data_preprocessor(data), mode='loss')
+        sum(losses.values()).backward()
+        results.append((losses, model.encoder_sar.encoder.patch_embed.proj.weight.grad))
+    (plain, plain_grad), (checkpointed, checkpointed_grad) = results
+    for key in plain:
+        assert torch.allclose(plain[key], checkpointed[key], atol=1e-5), key
+    assert torch.allclose(plain_grad, checkpointed_grad, atol=1e-5)
