@@ -25,7 +25,7 @@ def _list_names(folder, suffix):
 class MaRS16MDataset(BaseDataset):
     """Co-registered RGB / SAR patch pairs of MaRS-16M, matched by file name.
 
-    Each sample is ``dict(rgb_path, sar_path, source, sar_mean, sar_std)``; the SAR
+    Each sample is ``dict(rgb_path, sar_path, source, name, sar_mean, sar_std)``; the SAR
     statistics are those of the sample's source (``sar_norm``), applied on the device by
     ``MaRSPretrainDataPreProcessor``. Scanning millions of files takes minutes, so the
     pair list can be cached in ``ann_file`` (one ``<source>/<name>`` per line): read when it
@@ -114,11 +114,17 @@ class MaRS16MDataset(BaseDataset):
         if not pairs:
             raise ValueError(f'no RGB/SAR pairs found under {self.data_root} for sources '
                              f'{self.sources} (cache: {self.ann_file or "none"})')
-        return [
-            dict(rgb_path=osp.join(self.data_root, source, 'rgb', name),
-                 sar_path=osp.join(self.data_root, source, 'sar', name),
-                 source=source,
-                 sar_mean=float(self.sar_norm[source]['mean']),
-                 sar_std=float(self.sar_norm[source]['std']))
-            for source, name in pairs
-        ]
+        # Only source and name are stored (millions of entries, serialised per process);
+        # get_data_info adds the paths and statistics.
+        return [dict(source=source, name=name) for source, name in pairs]
+
+    def get_data_info(self, idx):
+        """``dict(rgb_path, sar_path, source, name, sar_mean, sar_std, sample_idx)``."""
+        info = super().get_data_info(idx)
+        source, name = info['source'], info['name']
+        info.update(
+            rgb_path=osp.join(self.data_root, source, 'rgb', name),
+            sar_path=osp.join(self.data_root, source, 'sar', name),
+            sar_mean=float(self.sar_norm[source]['mean']),
+            sar_std=float(self.sar_norm[source]['std']))
+        return info
