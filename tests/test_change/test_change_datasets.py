@@ -42,6 +42,13 @@ def test_whu_cd_split_list_selects_and_orders(whu_cd_root):
     dataset = WHUCDDataset(data_root=root, split='val', split_file='list/val.txt')
     assert [dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))] == [
         osp.splitext(whu_cd_root['names']['val'][1])[0]]
+    # Flat A/, B/, label/ folders (split='') with an absolute list.
+    flat = WHUCDDataset(data_root=osp.join(root, 'test'), split='',
+                        split_file=osp.join(root, 'list', 'test.txt'))
+    assert flat.get_data_info(1)['img_path'] == [
+        osp.join(root, 'test', date, whu_cd_root['names']['test'][1]) for date in 'AB']
+    with pytest.raises(FileNotFoundError, match='WHUCDDataset split folder not found'):
+        WHUCDDataset(data_root=root, split='training')
 
 
 def test_bright_dataset_events_and_setlevel(bright_root):
