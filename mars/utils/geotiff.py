@@ -194,9 +194,9 @@ def write_geotiff_tiles(path, tiles, shape, dtype, tile_size, geo_tags=None, nod
 
     Args:
         path (str): Output file.
-        tiles (Iterator[np.ndarray]): ``tile_size x tile_size`` blocks in row-major order
+        tiles (Iterator[np.ndarray]): ``tile_size x tile_size [x C]`` blocks, row-major
             (tifffile pads the blocks at the right and bottom edges).
-        shape (tuple[int]): ``(H, W)`` of the image.
+        shape (tuple[int]): ``(H, W)`` or ``(H, W, C)`` of the image.
         dtype (np.dtype): Sample type.
         tile_size (int): Tile side, a multiple of 16.
         geo_tags (dict, optional): Georeferencing tags (:attr:`GeoTiffReader.geo_tags`).
@@ -209,6 +209,9 @@ def write_geotiff_tiles(path, tiles, shape, dtype, tile_size, geo_tags=None, nod
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     part = f'{path}.part'
     extra = dict(photometric='minisblack')
+    if len(shape) == 3:  # pixel-interleaved bands
+        extra = dict(photometric='rgb' if shape[2] == 3 else 'minisblack',
+                     planarconfig='contig')
     if palette is not None:
         extra = dict(photometric='palette', colormap=palette_colormap(palette))
     bigtiff = int(np.prod(shape)) * np.dtype(dtype).itemsize > 2**32 - 2**25
