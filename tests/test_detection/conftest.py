@@ -3,6 +3,7 @@ the ``--cfg-options`` pointing the fixture configs at them, and trained work dir
 between tests."""
 import os
 import os.path as osp
+import socket
 
 import pytest
 
@@ -22,6 +23,13 @@ def data_options(root, val_ann):
     root = str(root) + os.sep
     return [f'{loader}.dataset.data_root={root}' for loader in LOADERS] + [
         f'val_evaluator.ann_file={root}{val_ann}', f'test_evaluator.ann_file={root}{val_ann}']
+
+
+def _free_port():
+    """A TCP port free on this machine (session-scoped twin of the ``free_port`` fixture)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope='session')
@@ -54,11 +62,14 @@ def trained_sardet(tmp_path_factory, run_tool, sardet_root):
 
 
 @pytest.fixture(scope='session')
-def trained_ubcv2(tmp_path_factory, run_tool, ubcv2_root):
-    """Work dir of a 1-epoch training of the tiny UBC-V2 Cascade Mask R-CNN config."""
+def trained_ubcv2(tmp_path_factory, run_script, ubcv2_root):
+    """Work dir of a 1-epoch training of the tiny UBC-V2 Cascade Mask R-CNN config with
+    ``tools/dist_train.sh`` over 2 CPU processes (gloo)."""
     work_dir = str(tmp_path_factory.mktemp('ubcv2_work_dir'))
-    output = run_tool('train.py', UBCV2_CONFIG, '--work-dir', work_dir, '--cfg-options',
-                      *data_options(ubcv2_root, 'annotations/roof_single_val.json'))
+    output = run_script('dist_train.sh', UBCV2_CONFIG, 2, '--work-dir', work_dir,
+                        '--cfg-options',
+                        *data_options(ubcv2_root, 'annotations/roof_single_val.json'),
+                        env=dict(PORT=str(_free_port())))
     return dict(work_dir=work_dir, output=output,
                 checkpoint=osp.join(work_dir, 'epoch_1.pth'))
 

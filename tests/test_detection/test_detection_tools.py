@@ -59,9 +59,20 @@ def test_sardet_sar_encoder_on_one_channel(tmp_path, sardet_root, det_configs, d
     assert 0 <= metrics['coco/bbox_mAP'] <= 1
 
 
-def test_ubcv2_train_and_test_bbox_segm(tmp_path, run_tool, trained_ubcv2, ubcv2_root,
-                                        det_configs, det_options):
-    assert 'coco/segm_mAP' in trained_ubcv2['output']
+def test_ubcv2_dist_train_two_cpu_processes(trained_ubcv2, det_configs):
+    work_dir = trained_ubcv2['work_dir']
+    assert osp.isfile(trained_ubcv2['checkpoint'])
+    dumped = Config.fromfile(osp.join(work_dir, osp.basename(det_configs['ubcv2'])))
+    assert dumped.model.type == 'MultiModalCascadeRCNN'
+    assert dumped.model_wrapper_cfg.type == 'MMCPUDistributedDataParallel'
+    # 4 training tiles over 2 processes x 2 images: one iteration per epoch.
+    assert 'Epoch(train) [1][1/1]' in trained_ubcv2['output']
+    for key in BBOX_KEYS + ('coco/segm_mAP', ):
+        assert key in trained_ubcv2['output']
+
+
+def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2, ubcv2_root,
+                                               det_configs, det_options):
     results = tmp_path / 'results.pkl'
     output = run_tool('test.py', det_configs['ubcv2'], trained_ubcv2['checkpoint'], '--work-dir',
                       tmp_path, '--out', results, '--show-dir', 'vis', '--cfg-options',
