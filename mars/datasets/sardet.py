@@ -38,8 +38,8 @@ class CocoByNameDataset(CocoDataset):
 
     Args:
         check_files (bool): Raise at build time, naming the json and the file, when an
-            image the annotations list (or one of its ``modality_paths``) is not on disk (local paths only), instead of
-            failing mid-epoch. Defaults to True.
+            image the annotations list (or one of its ``modality_paths``) is not on disk
+            (local paths only), instead of failing mid-epoch. Defaults to True.
         **kwargs: :class:`CocoDataset` arguments.
     """
 

@@ -121,11 +121,10 @@ def test_ubcv2_three_band_merge_file_is_refused(tmp_path):
     make_synthetic_ubcv2(tmp_path, splits=dict(train=2))
     bad = tmp_path / 'train' / 'merge' / 'P0002.tif'
     tifffile.imwrite(bad, tifffile.imread(bad)[..., :3])
-    dataset = UBCV2Dataset(data_root=str(tmp_path), ann_file='annotations/roof_fine_train.json',
-                           data_prefix=dict(img='train/merge/'), pipeline=[LoadMergedModalities()],
-                           metainfo=dict(classes=UBCV2_FINE_CLASSES))
+    dataset = _ubcv2(tmp_path, fine=True, pipeline=[LoadMergedModalities()])
     dataset[0]
-    with pytest.raises(ValueError, match=r'P0002\.tif has 3 band\(s\).*expected 4 \(rgb 3 \+ sar 1\)'):
+    message = r'P0002\.tif has 3 band\(s\).*expected 4 \(rgb 3 \+ sar 1\)'
+    with pytest.raises(ValueError, match=message):
         dataset[1]
 
 

@@ -16,7 +16,8 @@ def test_sardet_train_validates_with_coco_metrics(trained_sardet, det_configs):
     for key in BBOX_KEYS:
         assert key in output
     assert osp.isfile(trained_sardet['checkpoint'])
-    dumped = Config.fromfile(osp.join(trained_sardet['work_dir'], osp.basename(det_configs['sardet'])))
+    dumped = Config.fromfile(
+        osp.join(trained_sardet['work_dir'], osp.basename(det_configs['sardet'])))
     assert dumped.model.type == 'CascadeRCNN'
     assert dumped.model.neck.in_channels == [32, 64, 128, 256]
     assert [h.num_classes for h in dumped.model.roi_head.bbox_head] == [6, 6, 6]
@@ -25,8 +26,9 @@ def test_sardet_train_validates_with_coco_metrics(trained_sardet, det_configs):
 def test_sardet_test_out_and_show_dir(tmp_path, run_tool, trained_sardet, sardet_root,
                                       det_configs, det_options):
     results = tmp_path / 'results.pkl'
-    output = run_tool('test.py', det_configs['sardet'], trained_sardet['checkpoint'], '--work-dir',
-                      tmp_path, '--out', results, '--show-dir', 'vis', '--cfg-options',
+    output = run_tool('test.py', det_configs['sardet'], trained_sardet['checkpoint'],
+                      '--work-dir', tmp_path, '--out', results, '--show-dir', 'vis',
+                      '--cfg-options',
                       *det_options(sardet_root, 'Annotations/test.json'))
     for key in BBOX_KEYS:
         assert key in output
@@ -74,8 +76,9 @@ def test_ubcv2_dist_train_two_cpu_processes(trained_ubcv2, det_configs):
 def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2, ubcv2_root,
                                                det_configs, det_options):
     results = tmp_path / 'results.pkl'
-    output = run_tool('test.py', det_configs['ubcv2'], trained_ubcv2['checkpoint'], '--work-dir',
-                      tmp_path, '--out', results, '--show-dir', 'vis', '--cfg-options',
+    output = run_tool('test.py', det_configs['ubcv2'], trained_ubcv2['checkpoint'],
+                      '--work-dir', tmp_path, '--out', results, '--show-dir', 'vis',
+                      '--cfg-options',
                       *det_options(ubcv2_root, 'annotations/roof_single_val.json'))
     for key in BBOX_KEYS + ('coco/segm_mAP', 'coco/segm_mAP_50'):
         assert key in output
