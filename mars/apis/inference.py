@@ -173,19 +173,35 @@ class InferencePipeline:
                              f'{getattr(array, "shape", type(array).__name__)}')
         loader = self.loader
         expected = getattr(loader, 'channels', None)
+        # Loaders of one file holding several modalities as bands (R, G, B, SAR).
+        merged = isinstance(expected, (tuple, list)) and hasattr(loader, 'modalities')
+        if merged:
+            expected = sum(expected)
         if isinstance(expected, int) and num_channels(array) != expected:
             raise ValueError(f'image array has {num_channels(array)} channels (shape '
                              f'{array.shape}), expected {expected}')
-        if array.ndim == 2 and getattr(loader, 'color_type', None) == 'color':
-            array = np.repeat(array[..., None], 3, axis=2)  # mmcv reads grey as BGR
+        if getattr(loader, 'color_type', None) == 'color':  # mmcv: always 3-channel BGR
+            if num_channels(array) not in (1, 3):
+                raise ValueError(f'image array has {num_channels(array)} channels (shape '
+                                 f'{array.shape}), expected 3 ({type(loader).__name__} '
+                                 f"color_type='color')")
+            if array.ndim == 2:
+                array = np.repeat(array[..., None], 3, axis=2)
         # Arrays come in the file's band order (R, G, B); files are read in the loader's.
-        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr':
+        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr' \
+                and not merged:
             array = array[..., ::-1]
         array = np.ascontiguousarray(array)
-        if getattr(loader, 'to_float32', False):
+        if merged or getattr(loader, 'to_float32', False):
             array = array.astype(np.float32)
-        return dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
-                    img_path=None)
+        results = dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
+                       img_path=None)
+        if merged:
+            names = tuple(loader.modalities)
+            results.update(modalities=names, modality_channels=tuple(loader.channels),
+                           modality_mask=(True, ) * len(names),
+                           modality_paths={name: None for name in names})
+        return results
 
     def __call__(self, item):
         """Model inputs and data sample of one item (path, array, dict or tuple)."""

@@ -12,6 +12,9 @@ FIXTURE_CONFIGS = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs')
 SEG_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 HEIGHT_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_uperhead_1xb2-2it_ubc-height-64x64.py')
 DET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_faster-rcnn_fpn_1xb2-1e_tiny-coco.py')
+CHANGE_CONFIG = osp.join(REPO_ROOT, 'tests', 'test_change', 'configs',
+                         'mars-tiny_siamese-upernet_1xb2-2it_whu-cd-64x64.py')
+UBCV2_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_cascade-mask-rcnn_fpn_1xb2-1e_tiny-ubcv2.py')
 EARTHMISS_CONFIG = osp.join(
     REPO_ROOT, 'configs', 'landcover', 'earthmiss',
     'mars-tiny_upernet_1xb8-500it_earthmiss-demo-128x128.py')
@@ -50,8 +53,10 @@ def scene():
 
 @pytest.fixture(scope='session')
 def configs():
-    """Paths of the tiny configs: ``seg``, ``height``, ``det``, ``earthmiss``."""
-    return dict(seg=SEG_CONFIG, height=HEIGHT_CONFIG, det=DET_CONFIG, earthmiss=EARTHMISS_CONFIG)
+    """Paths of the tiny configs: ``seg``, ``height``, ``det``, ``earthmiss``, ``change``
+    (WHU-CD), ``ubcv2`` (4-band merge detection)."""
+    return dict(seg=SEG_CONFIG, height=HEIGHT_CONFIG, det=DET_CONFIG, earthmiss=EARTHMISS_CONFIG,
+                change=CHANGE_CONFIG, ubcv2=UBCV2_CONFIG)
 
 
 @pytest.fixture(scope='session')

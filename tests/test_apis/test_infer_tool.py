@@ -113,3 +113,21 @@ def test_detection_scene_to_geojson(tmp_path, monkeypatch, infer_tool, write_sce
     iou[~same] = 0
     iou.fill_diagonal_(0)
     assert float(iou.max()) <= 0.3 + 1e-4
+
+
+def test_change_scenes_two_dates(tmp_path, monkeypatch, infer_tool, write_scene, scene,
+                                 save_checkpoint, configs):
+    from mars.apis import inference_model
+    checkpoint, model = save_checkpoint(configs['change'], tmp_path / 'change.pth')
+    rng = np.random.default_rng(5)
+    before, after = scene(rng, 96, 96), scene(rng, 96, 96)
+    t1, geo_tags = write_scene(tmp_path / 't1.tif', before)
+    t2, _ = write_scene(tmp_path / 't2.tif', after)
+    out = tmp_path / 'change.tif'
+    # Plain paths follow the model's date order; one window covers the scene.
+    run_main(infer_tool, monkeypatch, configs['change'], checkpoint, t1, t2, '--out', out,
+             '--window', 96, '--overlap', 32, '--margin', 8, '--tile', 32)
+    reader = GeoTiffReader(out)
+    assert reader.dtype == np.uint8 and reader.geo_tags == geo_tags
+    expected = inference_model(model, (before, after)).pred_sem_seg.data[0].numpy()
+    np.testing.assert_array_equal(reader.read(0, 0, 96, 96), expected)

@@ -65,6 +65,39 @@ def test_height_prediction_in_metres(configs, scene):
     assert bool((height >= 0).all())  # softplus output: heights are non-negative
 
 
+def test_change_detection_takes_two_dates(tmp_path, configs, scene):
+    torch.manual_seed(0)
+    model = init_model(configs['change'])
+    assert model.dataset_meta['classes'] == ('unchanged', 'change')
+    rng = np.random.default_rng(3)
+    before, after = scene(rng, 64, 64), scene(rng, 64, 64)
+    mmcv.imwrite(before[..., ::-1], str(tmp_path / 'a.png'))
+    mmcv.imwrite(after[..., ::-1], str(tmp_path / 'b.png'))
+    files = inference_model(model, dict(t1=str(tmp_path / 'a.png'), t2=str(tmp_path / 'b.png')))
+    assert files.img_path == [str(tmp_path / 'a.png'), str(tmp_path / 'b.png')]
+    arrays = inference_model(model, (before, after))
+    torch.testing.assert_close(arrays.seg_logits.data, files.seg_logits.data)
+    assert arrays.pred_sem_seg.data.shape == (1, 64, 64)
+    with pytest.raises(ValueError, match='t2 array has 1 channel'):
+        inference_model(model, (before, after[..., 0]))
+
+
+def test_detection_of_a_four_band_merge_image(tmp_path, configs, scene):
+    import tifffile
+    torch.manual_seed(0)
+    model = init_model(configs['ubcv2'])
+    image = scene(np.random.default_rng(4), 128, 128, channels=4)  # R, G, B, SAR
+    tifffile.imwrite(tmp_path / 'merge.tif', image)
+    from_file = inference_model(model, str(tmp_path / 'merge.tif'))
+    from_array = inference_model(model, image)
+    assert from_array.modality_mask == (True, True)
+    assert len(from_array.pred_instances) == len(from_file.pred_instances) > 0
+    torch.testing.assert_close(from_array.pred_instances.bboxes,
+                               from_file.pred_instances.bboxes)
+    with pytest.raises(ValueError, match='4 channels.*expected 3'):
+        inference_model(init_model(configs['det']), image)
+
+
 def test_bad_inputs_raise_clear_errors(configs):
     torch.manual_seed(0)
     model = init_model(configs['earthmiss'])
