@@ -137,3 +137,17 @@ def test_ubcv2_paired_modality_needs_prefix_and_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'sar.P0001\.tif'):
         _ubcv2(tmp_path, fine=True, paired_modalities=('rgb', 'sar'),
                data_prefix=dict(img='train/rgb/', rgb='train/rgb/', sar='train/sar/'))
+
+
+def test_merge_file_with_nan_sar_names_the_file(tmp_path):
+    path = tmp_path / 'P0001.tif'
+    merged = np.ones((32, 32, 4), np.float32)
+    merged[5, 5, 3] = np.nan
+    tifffile.imwrite(path, merged, photometric='minisblack', planarconfig='contig')
+    with pytest.raises(ValueError, match=r'P0001\.tif has non-finite'):
+        LoadMergedModalities()(dict(img_path=str(path)))
+    merged[5, 5, 3] = 2.5
+    tifffile.imwrite(path, merged, photometric='minisblack', planarconfig='contig')
+    results = LoadMergedModalities()(dict(img_path=str(path)))
+    assert results['img'][5, 5].tolist() == [1, 1, 1, 2.5]
+    assert results['modality_paths'] == dict(rgb=str(path), sar=str(path))

@@ -4,8 +4,11 @@ import os.path as osp
 import pickle
 
 import mmcv
+import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from mars.utils.safe_checkpoint import load_checkpoint_file
 
 BBOX_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
 
@@ -71,6 +74,11 @@ def test_ubcv2_dist_train_two_cpu_processes(trained_ubcv2, det_configs):
     assert 'Epoch(train) [1][1/1]' in trained_ubcv2['output']
     for key in BBOX_KEYS + ('coco/segm_mAP', ):
         assert key in trained_ubcv2['output']
+    # The per-modality normalisation goes into the checkpoint (NormalizationCheckHook).
+    saved = load_checkpoint_file(trained_ubcv2['checkpoint'], 'cpu')['meta'][
+        'input_normalization']
+    assert saved['rgb']['mean'] == pytest.approx([87.01, 91.52, 83.51])
+    assert saved['sar'] == dict(mean=pytest.approx([36.42]), std=pytest.approx([33.89]))
 
 
 def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2, ubcv2_root,
