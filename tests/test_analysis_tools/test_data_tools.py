@@ -62,7 +62,8 @@ def test_browse_multimodal_dataset_shows_every_modality(tmp_path, earthmiss_root
                   tmp_path / 'vis_height', '--num', 2, '--split', 'val', '--cfg-options',
                   f'val_dataloader.dataset.data_root={ubc_height_root}',
                   'val_dataloader.dataset.split=train')
-    drawing = mmcv.imread(str(tmp_path / 'vis_height' / sorted(os.listdir(tmp_path / 'vis_height'))[0]))
+    first = sorted(os.listdir(tmp_path / 'vis_height'))[0]
+    drawing = mmcv.imread(str(tmp_path / 'vis_height' / first))
     assert drawing.shape == (18 + 64, 3 * 64 + 2 * 4, 3)  # RGB | SAR | height
 
 

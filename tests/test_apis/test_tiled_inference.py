@@ -14,7 +14,7 @@ from mmdet.structures import DetDataSample
 
 from mars.apis import (blend_profile, blend_windows, dense_scores, detect_windows,
                        inference_model, init_model, scene_predictor, window_starts)
-from mars.utils.geotiff import GeoTiffReader, check_coregistered, utm_geo_tags
+from mars.utils.geotiff import GeoTiffReader, check_coregistered
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -124,10 +124,10 @@ def test_detections_of_overlapping_windows_are_merged():
     def predict(y, x, h, w):
         box = target - torch.tensor([x, y, x, y], dtype=torch.float32)
         box = box.clamp(min=0).minimum(torch.tensor([w, h, w, h], dtype=torch.float32))
-        inside = bool((box[2:] - box[:2] > 10).all())
+        found = int(bool((box[2:] - box[:2] > 10).all()))
         instances = InstanceData(
-            bboxes=box[None][:int(inside)] + 0.5 * (x > 0), scores=torch.tensor([0.9])[:int(inside)],
-            labels=torch.tensor([1])[:int(inside)])
+            bboxes=box[None][:found] + 0.5 * (x > 0), scores=torch.tensor([0.9])[:found],
+            labels=torch.tensor([1])[:found])
         return DetDataSample(pred_instances=instances)
 
     dets = detect_windows(predict, 200, 300, window=100, overlap=40, iou_thr=0.5,
