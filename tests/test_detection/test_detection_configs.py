@@ -71,3 +71,26 @@ def test_sar_encoder_model_builds():
     model = MODELS.build(cfg.model)
     assert model.backbone.encoder.patch_embed.proj.in_channels == 1
     assert [c.conv.in_channels for c in model.neck.lateral_convs] == [128, 256, 512, 1024]
+
+
+def test_ubcv2_pairs_config_loads_the_merge_stack(ubcv2_root):
+    from mmdet.registry import DATASETS
+
+    from mars.engine.hooks import modality_display
+    init_default_scope('mmdet')
+    samples, inputs = [], []
+    for name in ('mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2.py',
+                 'mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2-pairs.py'):
+        dataset_cfg = Config.fromfile(osp.join(UBCV2_DIR, name)).val_dataloader.dataset
+        dataset_cfg.data_root = str(ubcv2_root)
+        dataset = DATASETS.build(dataset_cfg)
+        samples.append(dataset[0]['data_samples'])
+        inputs.append(dataset[0]['inputs'])
+    assert inputs[0].shape == (4, 64, 64)
+    assert (inputs[0] == inputs[1]).all()
+    merge, pairs = samples
+    assert merge.modality_paths['sar'].endswith('merge/P0001.tif')
+    assert pairs.modality_paths['sar'].endswith('sar/P0001.tif')
+    for modality in ('rgb', 'sar'):
+        assert (modality_display(merge.metainfo, modality) ==
+                modality_display(pairs.metainfo, modality)).all()
