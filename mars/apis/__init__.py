@@ -9,6 +9,7 @@ from .tiled_inference import (blend_profile, blend_windows, dense_scores, detect
                               num_windows, scene_predictor, window_starts)
 
 __all__ = [
-    'init_model', 'inference_model', 'InferencePipeline', 'model_complexity', 'blend_profile', 'blend_windows',
-    'dense_scores', 'detect_windows', 'num_windows', 'scene_predictor', 'window_starts'
+    'init_model', 'inference_model', 'InferencePipeline', 'model_complexity',
+    'blend_profile', 'blend_windows', 'dense_scores', 'detect_windows', 'num_windows',
+    'scene_predictor', 'window_starts'
 ]
