@@ -86,7 +86,7 @@ def test_ubcv2_pairs_config_loads_the_merge_stack(ubcv2_root):
         dataset = DATASETS.build(dataset_cfg)
         samples.append(dataset[0]['data_samples'])
         inputs.append(dataset[0]['inputs'])
-    assert inputs[0].shape == (4, 64, 64)
+    assert inputs[0].shape == (4, 512, 512)  # the real config resizes to 512
     assert (inputs[0] == inputs[1]).all()
     merge, pairs = samples
     assert merge.modality_paths['sar'].endswith('merge/P0001.tif')
