@@ -107,10 +107,10 @@ def nodata_mask(reader, top, rows):
     return same if same.ndim == 2 else same.all(axis=2)
 
 
-def write_dense(model, readers, args):
-    ref = next(iter(readers.values()))
-    predict_sample = scene_predictor(model, readers if len(readers) > 1 or 'img' not in
-                                     readers else ref)
+def write_dense(model, source, ref, args):
+    """Blend window predictions of ``source`` (reader or dict of readers) into a GeoTIFF
+    with the georeferencing of ``ref``."""
+    predict_sample = scene_predictor(model, source)
     height, width = ref.height, ref.width
     wh, ww = min(args.window, height), min(args.window, width)
     first = predict_sample(0, 0, wh, ww)
@@ -164,10 +164,9 @@ def detection_geojson(dets, geo_tags, classes):
     return collection
 
 
-def write_detections(model, readers, args):
-    ref = next(iter(readers.values()))
-    predict = scene_predictor(model, readers if len(readers) > 1 or 'img' not in readers
-                              else ref)
+def write_detections(model, source, ref, args):
+    """Detections of every window of ``source``, merged, as GeoJSON in ``ref``'s CRS."""
+    predict = scene_predictor(model, source)
     dets = detect_windows(predict, ref.height, ref.width, args.window, args.overlap,
                           args.nms_iou, args.score_thr)
     collection = detection_geojson(dets, ref.geo_tags,
@@ -185,16 +184,20 @@ def main():
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
     names = InferencePipeline(model.cfg).modalities
     readers = open_readers(named_inputs(args.inputs, names))
+    # Stacking models read every named input; others the one scene. The first input (in
+    # the model's order) gives the output its georeferencing and nodata.
+    source = readers if names is not None else readers['img']
+    ref = next(iter(readers.values()))
     try:
         if model.cfg.default_scope == 'mmdet':
             if not args.out.endswith(('.json', '.geojson')):
                 raise SystemExit(f'detection writes GeoJSON: --out must end with .geojson, '
                                  f'got {args.out}')
-            write_detections(model, readers, args)
+            write_detections(model, source, ref, args)
         else:
             if not args.out.lower().endswith(('.tif', '.tiff')):
                 raise SystemExit(f'--out must be a GeoTIFF (.tif), got {args.out}')
-            write_dense(model, readers, args)
+            write_dense(model, source, ref, args)
             print(f'prediction -> {args.out}')
     finally:
         for reader in readers.values():
