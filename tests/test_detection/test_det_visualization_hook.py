@@ -35,5 +35,45 @@ def test_single_sar_image_in_db(tmp_path):
 
 
 def test_hook_rejects_unknown_modality():
-    with pytest.raises(ValueError, match="'rgb' or 'sar'"):
+    with pytest.raises(ValueError, match="'rgb', 'sar' or 'both'"):
         MultiModalDetVisualizationHook(modality='nir')
+
+
+def test_both_draws_instances_over_rgb_and_sar_panels(tmp_path):
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmdet.visualization import DetLocalVisualizer
+    from mmengine.structures import InstanceData
+
+    make_synthetic_ubcv2(tmp_path, splits=dict(train=1))
+    visualizer = DetLocalVisualizer.get_instance('test_both_panels')
+    visualizer.dataset_meta = dict(classes=('building', ), palette=[(255, 0, 0)])
+    hook = MultiModalDetVisualizationHook(modality='both', draw=True)
+    hook._visualizer = visualizer
+    sample = DetDataSample(metainfo=_merge_meta(tmp_path))
+    mask = np.zeros((1, 64, 64), np.uint8)
+    mask[0, 10:30, 10:40] = 1
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[10., 10., 40., 30.]]),
+                                       labels=torch.tensor([0]),
+                                       masks=BitmapMasks(mask, 64, 64))
+    sample.pred_instances = InstanceData(bboxes=torch.tensor([[10., 10., 40., 30.]]),
+                                         labels=torch.tensor([0]), scores=torch.tensor([0.9]),
+                                         masks=torch.from_numpy(mask.astype(bool)))
+    out_file = tmp_path / 'drawn.png'
+    hook._draw('both', sample, 0, str(out_file))
+    drawn = mmcv_imread(out_file)
+    assert drawn.shape == (128, 128, 3)  # [RGB; SAR] x [GT | prediction]
+    plain = np.concatenate([modality_display(_merge_meta(tmp_path), m) for m in ('rgb', 'sar')])
+    for column in (slice(0, 64), slice(64, 128)):
+        changed = (drawn[:, column] != plain).any(-1)
+        # Both panels carry the instance, and only around it.
+        assert changed[10:30, 10:40].mean() > 0.5 and changed[74:94, 10:40].mean() > 0.5
+        assert not changed[40:64].any() and not changed[104:].any()
+    # The sample itself is left as it was.
+    assert len(sample.pred_instances) == 1
+
+
+def mmcv_imread(path):
+    import mmcv
+    return mmcv.imread(str(path), channel_order='rgb')

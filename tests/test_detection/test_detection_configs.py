@@ -35,6 +35,7 @@ def test_detection_config_settings(path):
     assert cfg.model.backbone.arch == arch
     assert cfg.model.neck.in_channels == list(arch_channels(arch))
     assert cfg.default_hooks.visualization.type == 'MultiModalDetVisualizationHook'
+    assert cfg.default_hooks.visualization.modality == ('sar' if 'sardet' in name else 'both')
     assert cfg.val_evaluator.type == cfg.test_evaluator.type == 'CocoByNameMetric'
     if 'sardet100k' in name:
         assert 'cascade' in name or 'faster' in name

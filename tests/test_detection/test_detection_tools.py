@@ -94,7 +94,8 @@ def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2
         predictions = pickle.load(f)
     assert len(predictions) == 2
     assert {'bboxes', 'masks', 'labels'} <= set(predictions[0]['pred_instances'])
-    # The 4-band merge TIFFs are drawn from their RGB bands, saved as PNG.
+    # The 4-band merge TIFFs are drawn from their RGB bands over their SAR band (dB), GT
+    # left and prediction right, saved as PNG.
     drawings = sorted(glob.glob(str(tmp_path / '*' / 'vis' / '*.png')))
     assert [osp.basename(p) for p in drawings] == ['P0001.png', 'P0002.png']
-    assert mmcv.imread(drawings[0]).shape == (64, 128, 3)
+    assert mmcv.imread(drawings[0]).shape == (128, 128, 3)

@@ -31,5 +31,5 @@ model = dict(
 default_hooks = dict(
     checkpoint=dict(save_best='coco/segm_mAP', rule='greater', max_keep_ckpts=2),
     # --show-dir: instances drawn over the RGB bands of the merge file (mmcv cannot
-    # decode 4-band TIFFs); modality='sar' draws over the SAR band in dB instead.
-    visualization=dict(type='MultiModalDetVisualizationHook', modality='rgb'))
+    # decode 4-band TIFFs) and, below, over its SAR band in dB ('rgb' / 'sar': one only).
+    visualization=dict(type='MultiModalDetVisualizationHook', modality='both'))
