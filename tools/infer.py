@@ -173,15 +173,25 @@ def write_detections(model, source, ref, args):
                                    tuple(model.dataset_meta.get('classes', ())))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     part = f'{args.out}.part'
-    with open(part, 'w') as f:
-        json.dump(collection, f)
-    os.replace(part, args.out)
+    try:
+        with open(part, 'w') as f:
+            json.dump(collection, f)
+        os.replace(part, args.out)
+    finally:
+        if osp.exists(part):
+            os.remove(part)
     print(f'{len(dets["scores"])} detections -> {args.out}')
 
 
 def main():
     args = parse_args()
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
+    detection = model.cfg.default_scope == 'mmdet'
+    if detection and not args.out.endswith(('.json', '.geojson')):
+        raise SystemExit(f'detection writes GeoJSON: --out must end with .geojson, got '
+                         f'{args.out}')
+    if not detection and not args.out.lower().endswith(('.tif', '.tiff')):
+        raise SystemExit(f'--out must be a GeoTIFF (.tif), got {args.out}')
     names = InferencePipeline(model.cfg).modalities
     readers = open_readers(named_inputs(args.inputs, names))
     # Stacking models read every named input; others the one scene. The first input (in
@@ -189,14 +199,9 @@ def main():
     source = readers if names is not None else readers['img']
     ref = next(iter(readers.values()))
     try:
-        if model.cfg.default_scope == 'mmdet':
-            if not args.out.endswith(('.json', '.geojson')):
-                raise SystemExit(f'detection writes GeoJSON: --out must end with .geojson, '
-                                 f'got {args.out}')
+        if detection:
             write_detections(model, source, ref, args)
         else:
-            if not args.out.lower().endswith(('.tif', '.tiff')):
-                raise SystemExit(f'--out must be a GeoTIFF (.tif), got {args.out}')
             write_dense(model, source, ref, args)
             print(f'prediction -> {args.out}')
     finally:
