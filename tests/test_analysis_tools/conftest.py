@@ -13,6 +13,8 @@ CONFIGS = dict(
                     'mars-tiny_uperhead_1xb2-2it_ubc-height-64x64.py'),
     det=osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                  'mars-tiny_faster-rcnn_fpn_1xb2-1e_tiny-coco.py'),
+    sardet=osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
+                    'mars-tiny_cascade-rcnn_fpn_1xb2-1e_tiny-sardet.py'),
     deepglobe=osp.join(REPO_ROOT, 'configs', 'road', 'deepglobe',
                        'mars-tiny_upernet_1xb8-300it_deepglobe-demo-128x128.py'),
     earthmiss=osp.join(REPO_ROOT, 'configs', 'landcover', 'earthmiss',
@@ -22,7 +24,8 @@ CONFIGS = dict(
 
 @pytest.fixture(scope='session')
 def configs():
-    """Paths of tiny configs: ``seg``, ``height``, ``det``, ``deepglobe``, ``earthmiss``."""
+    """Paths of tiny configs: ``seg``, ``height``, ``det``, ``sardet``, ``deepglobe``,
+    ``earthmiss``."""
     return CONFIGS
 
 

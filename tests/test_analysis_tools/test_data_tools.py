@@ -67,6 +67,20 @@ def test_browse_multimodal_dataset_shows_every_modality(tmp_path, earthmiss_root
     assert drawing.shape == (18 + 64, 3 * 64 + 2 * 4, 3)  # RGB | SAR | height
 
 
+def test_browse_detection_dataset_draws_boxes(tmp_path, run_tool_main, configs):
+    from mars.datasets.synthetic_det import make_synthetic_sardet
+    root = tmp_path / 'sardet'
+    make_synthetic_sardet(root, splits=dict(train=2), seed=0)
+    run_tool_main('analysis_tools/browse_dataset.py', configs['sardet'], '--output-dir',
+                  tmp_path / 'vis', '--cfg-options',
+                  f'train_dataloader.dataset.data_root={root}{os.sep}')
+    drawings = sorted(os.listdir(tmp_path / 'vis'))
+    assert len(drawings) == 2
+    drawing = mmcv.imread(str(tmp_path / 'vis' / drawings[0]), channel_order='rgb')
+    boxes = (drawing[..., 0] == 255) & (drawing[..., 1] == 0) & (drawing[..., 2] == 0)
+    assert boxes.sum() > 40  # red box outlines over the image
+
+
 def write_scalars(path, records):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(''.join(json.dumps(r) + '\n' for r in records))
