@@ -30,8 +30,9 @@ def run_main(tool, monkeypatch, *args):
 
 def test_segmentation_scene_keeps_georeferencing(tmp_path, monkeypatch, infer_tool,
                                                  write_scene, scene, seg_checkpoint, configs):
-    image = scene(np.random.default_rng(0), 200, 330)
-    path, geo_tags = write_scene(tmp_path / 'scene.tif', image)
+    image = scene(np.random.default_rng(0), 200, 330) + 1
+    image[-10:, -20:] = 0  # nodata corner
+    path, geo_tags = write_scene(tmp_path / 'scene.tif', image, nodata=0)
     out = tmp_path / 'out' / 'pred.tif'
     run_main(infer_tool, monkeypatch, configs['seg'], seg_checkpoint, path, '--out', out,
              '--window', 96, '--overlap', 32, '--margin', 4, '--tile', 64)
@@ -42,8 +43,10 @@ def test_segmentation_scene_keeps_georeferencing(tmp_path, monkeypatch, infer_to
         # Palette of the dataset: background black, road white.
         assert page.colormap[:, 1].tolist() == [65535] * 3
         labels = page.asarray()
-    assert set(np.unique(labels)) <= {0, 1}
-    assert GeoTiffReader(out).geo_tags == geo_tags
+    assert (labels[-10:, -20:] == 255).all()  # nodata class
+    assert set(np.unique(labels[:-10])) <= {0, 1}
+    reader = GeoTiffReader(out)
+    assert reader.geo_tags == geo_tags and reader.nodata == 255
     assert not osp.exists(f'{out}.part')
 
 
