@@ -34,3 +34,35 @@ def test_height_colour_map_is_monotonic_and_blanks_invalid_pixels():
     assert brightness[0, 0] < brightness[0, 1] < brightness[0, 2] < brightness[1, 0]
     assert np.array_equal(colored[1, 1], colored[1, 0])  # clipped at max_height
     assert colored[1, 2].tolist() == [0, 0, 0]
+
+
+class _RunnerWithoutTrainLoop:
+    """A runner whose ``iter`` fails, as building the train loop does without training data."""
+
+    @property
+    def iter(self):
+        raise AssertionError('the test drawing built the train loop')
+
+
+def test_test_drawings_need_no_train_loop(tmp_path):
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    from mmseg.visualization import SegLocalVisualizer
+
+    from mars.engine.hooks import MultiModalSegVisualizationHook
+
+    paths = dict(rgb=str(tmp_path / 'a.tif'), sar=str(tmp_path / 'a_SAR.tif'))
+    tifffile.imwrite(paths['rgb'], np.zeros((8, 8, 3), np.uint8))
+    tifffile.imwrite(paths['sar'], np.ones((8, 8), np.uint16))
+    visualizer = SegLocalVisualizer.get_instance(
+        'test_drawings_need_no_train_loop', save_dir=str(tmp_path),
+        vis_backends=[dict(type='LocalVisBackend')])
+    visualizer.dataset_meta = dict(classes=('a', 'b'), palette=[[0, 0, 0], [255, 0, 0]])
+    hook = MultiModalSegVisualizationHook(draw=True, interval=1)
+    output = SegDataSample(metainfo=dict(
+        img_path=paths['rgb'], modalities=('rgb', 'sar'), modality_mask=(False, True),
+        modality_paths=paths))
+    output.pred_sem_seg = PixelData(data=torch.ones(1, 8, 8, dtype=torch.long))
+    hook.after_test_iter(_RunnerWithoutTrainLoop(), 0, {}, [output])
+    assert (tmp_path / 'vis_data' / 'vis_image' / 'test_sar_a_0.png').is_file()

@@ -60,10 +60,8 @@ class ChangeVisualizationHook(MultiModalSegVisualizationHook):
             panels = [to_display(read_image(path), optical=date not in self.sar_dates)
                       for date, path in zip(dates, paths)]
             name = osp.splitext(osp.basename(paths[0]))[0]
-            # `runner.iter` would build the train loop (and its dataset) during a test.
-            step = runner.iter if mode == 'val' else 0
             self._draw(f'{mode}_change_{name}', np.concatenate(panels, axis=1), output,
-                       step)
+                       self._step(runner, mode))
 
     def _draw(self, name, image, output, step):
         maps = [output.gt_sem_seg.data] if 'gt_sem_seg' in output else []

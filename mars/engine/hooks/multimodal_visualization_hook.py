@@ -55,7 +55,17 @@ class MultiModalSegVisualizationHook(SegVisualizationHook):
                        if available]
             name = osp.splitext(osp.basename(output.img_path))[0]
             self._draw(f'{mode}_{"+".join(present)}_{name}',
-                       display_image(output.modality_paths, present), output, runner.iter)
+                       display_image(output.modality_paths, present), output,
+                       self._step(runner, mode))
+
+    @staticmethod
+    def _step(runner, mode):
+        """Visualiser step: the training iteration when validating, else 0.
+
+        ``runner.iter`` builds the train loop, and so the training dataset, on first access:
+        a test run must not need the training data.
+        """
+        return runner.iter if mode == 'val' else 0
 
     def _draw(self, name, image, output, step):
         """Draw ``output`` over the display ``image`` as ``name``."""

@@ -1,5 +1,4 @@
 """Detection data preprocessor for stacked multi-modal inputs (R, G, B, SAR)."""
-import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 
@@ -35,6 +34,8 @@ class MultiModalDetDataPreProcessor(DetDataPreprocessor):
     norm_spec = _SegPre.norm_spec
     sample_mask = _SegPre.sample_mask
     normalize = _SegPre.normalize
+    normalize_inputs = _SegPre.normalize_inputs
+    _init_modalities = _SegPre._init_modalities
     _check_spec = staticmethod(_SegPre._check_spec)
 
     def __init__(self, modalities, pad_size_divisor=32, pad_value=0,
@@ -47,20 +48,6 @@ class MultiModalDetDataPreProcessor(DetDataPreprocessor):
         self._init_modalities(modalities)
         self.available_modalities = available_modalities
 
-    def _init_modalities(self, modalities):
-        """Mean / std buffers in channel order (as the segmentation preprocessor builds)."""
-        if not modalities:
-            raise ValueError('MultiModalDetDataPreProcessor needs at least one modality')
-        self.modalities = tuple(modalities)
-        means, stds = [], []
-        for name in self.modalities:
-            mean, std = self._check_spec(name, modalities[name])
-            means += mean
-            stds += std
-        self.modality_channels = tuple(len(modalities[n]['mean']) for n in self.modalities)
-        self.register_buffer('mean', torch.tensor(means).view(-1, 1, 1), False)
-        self.register_buffer('std', torch.tensor(stds).view(-1, 1, 1), False)
-
     def forward(self, data, training=False):
         """Normalise and mask per modality, then pad and batch as mmdet does.
 
@@ -72,12 +59,4 @@ class MultiModalDetDataPreProcessor(DetDataPreprocessor):
         Returns:
             dict: ``inputs`` ``[B, C, H, W]`` and ``data_samples``.
         """
-        data = self.cast_data(data)
-        data_samples = data.get('data_samples')
-        if data_samples is None and self.available_modalities is not None:
-            raise ValueError('available_modalities needs data samples to carry the '
-                             'modality mask to the model; none were given')
-        samples = data_samples if data_samples is not None else [None] * len(data['inputs'])
-        inputs = [self.normalize(img, self.sample_mask(sample))
-                  for img, sample in zip(data['inputs'], samples)]
-        return super().forward(dict(data, inputs=inputs), training)
+        return super().forward(self.normalize_inputs(data), training)

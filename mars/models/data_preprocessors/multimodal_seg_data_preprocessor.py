@@ -46,18 +46,22 @@ class MultiModalSegDataPreProcessor(SegDataPreProcessor):
         super().__init__(
             mean=None, std=None, size=size, size_divisor=size_divisor, pad_val=pad_val,
             seg_pad_val=seg_pad_val, batch_augments=batch_augments, test_cfg=test_cfg)
+        self._init_modalities(modalities)
+        self.available_modalities = available_modalities
+
+    def _init_modalities(self, modalities):
+        """``modalities``, ``modality_channels`` and the mean / std buffers, in channel order."""
         if not modalities:
-            raise ValueError('MultiModalSegDataPreProcessor needs at least one modality')
+            raise ValueError(f'{type(self).__name__} needs at least one modality')
         self.modalities = tuple(modalities)
         means, stds = [], []
-        for name, spec in modalities.items():
-            mean, std = self._check_spec(name, spec)
+        for name in self.modalities:
+            mean, std = self._check_spec(name, modalities[name])
             means += mean
             stds += std
         self.modality_channels = tuple(len(modalities[n]['mean']) for n in self.modalities)
         self.register_buffer('mean', torch.tensor(means).view(-1, 1, 1), False)
         self.register_buffer('std', torch.tensor(stds).view(-1, 1, 1), False)
-        self.available_modalities = available_modalities
 
     @staticmethod
     def _check_spec(name, spec):
@@ -138,12 +142,31 @@ class MultiModalSegDataPreProcessor(SegDataPreProcessor):
         if img.dim() != 3 or img.shape[0] != expected:
             layout = ' + '.join(f'{n} {c}' for n, c in
                                 zip(self.modalities, self.modality_channels))
-            raise ValueError(f'MultiModalSegDataPreProcessor expects [{expected}, H, W] '
+            raise ValueError(f'{type(self).__name__} expects [{expected}, H, W] '
                              f'inputs ({layout} channels), got {tuple(img.shape)}')
         img = (img.float() - self.mean) / self.std
         keep = torch.tensor(mask, device=img.device).repeat_interleave(
             torch.tensor(self.modality_channels, device=img.device))
         return img.masked_fill(~keep.view(-1, 1, 1), 0.)
+
+    def normalize_inputs(self, data):
+        """``data`` (cast to the device) with each input normalised and masked per modality.
+
+        Args:
+            data (dict): ``inputs`` (list of ``[C, H, W]`` tensors) and ``data_samples``.
+
+        Returns:
+            dict: ``data`` with normalised ``inputs``.
+        """
+        data = self.cast_data(data)
+        data_samples = data.get('data_samples')
+        if data_samples is None and self.available_modalities is not None:
+            raise ValueError('available_modalities needs data samples to carry the '
+                             'modality mask to the model; none were given')
+        samples = data_samples if data_samples is not None else [None] * len(data['inputs'])
+        inputs = [self.normalize(img, self.sample_mask(sample))
+                  for img, sample in zip(data['inputs'], samples)]
+        return dict(data, inputs=inputs)
 
     def forward(self, data, training=False):
         """Normalise and mask per modality, then pad and stack as mmseg does.
@@ -155,12 +178,4 @@ class MultiModalSegDataPreProcessor(SegDataPreProcessor):
         Returns:
             dict: ``inputs`` ``[B, C, H, W]`` and ``data_samples``.
         """
-        data = self.cast_data(data)
-        data_samples = data.get('data_samples')
-        if data_samples is None and self.available_modalities is not None:
-            raise ValueError('available_modalities needs data samples to carry the '
-                             'modality mask to the model; none were given')
-        samples = data_samples if data_samples is not None else [None] * len(data['inputs'])
-        inputs = [self.normalize(img, self.sample_mask(sample))
-                  for img, sample in zip(data['inputs'], samples)]
-        return super().forward(dict(data, inputs=inputs), training)
+        return super().forward(self.normalize_inputs(data), training)
