@@ -79,3 +79,6 @@ def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_pat
     assert stats['samples'] == 2 and stats['rgb']['pixels'] == 2 * 64 * 64
     with pytest.raises(ValueError, match='LoadMultiModalImages'):
         tool.loading_pipeline([dict(type='LoadImageFromFile')])
+    # Subclasses count: the change-detection loader stacks the two dates the same way.
+    bitemporal = [dict(type='LoadBitemporalImages'), dict(type='RandomFlip', prob=0.5)]
+    assert tool.loading_pipeline(bitemporal) == bitemporal[:1]

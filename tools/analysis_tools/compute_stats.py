@@ -1,7 +1,7 @@
 """Per-modality, per-channel mean / std / percentiles of a multi-modal dataset.
 
 Builds the dataset of a config, runs each sample through the *loading* part of its pipeline
-only (every transform up to and including ``LoadMultiModalImages``, so no augmentation or
+only (every transform up to and including ``LoadMultiModalImages`` or a subclass, so no augmentation or
 normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
 line::
 
@@ -46,13 +46,25 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def _is_loader(transform):
+    """Whether ``transform`` (config or object) is ``LoadMultiModalImages`` or a subclass
+    (e.g. the change-detection ``LoadBitemporalImages``)."""
+    from mmseg.registry import TRANSFORMS
+
+    from mars.datasets.transforms import LoadMultiModalImages
+    cls = TRANSFORMS.get(transform.get('type')) if isinstance(transform, dict) else type(
+        transform)
+    return isinstance(cls, type) and issubclass(cls, LoadMultiModalImages)
+
+
 def loading_pipeline(pipeline):
-    """The transforms of ``pipeline`` up to and including ``LoadMultiModalImages``."""
-    types = [t.get('type') if isinstance(t, dict) else type(t).__name__ for t in pipeline]
-    if LOADER not in types:
-        raise ValueError(f'the dataset pipeline has no {LOADER} (found {types}); '
-                         f'compute_stats measures multi-modal datasets')
-    return list(pipeline[:types.index(LOADER) + 1])
+    """The transforms of ``pipeline`` up to and including its ``LoadMultiModalImages``."""
+    found = [i for i, transform in enumerate(pipeline) if _is_loader(transform)]
+    if not found:
+        types = [t.get('type') if isinstance(t, dict) else type(t).__name__ for t in pipeline]
+        raise ValueError(f'the dataset pipeline has no {LOADER} (or subclass; found '
+                         f'{types}); compute_stats measures multi-modal datasets')
+    return list(pipeline[:found[0] + 1])
 
 
 def build_dataset(cfg, split, max_samples=None):
