@@ -1,8 +1,8 @@
 """Per-modality, per-channel mean / std / percentiles of a multi-modal dataset.
 
 Builds the dataset of a config, runs each sample through the *loading* part of its pipeline
-only (every transform up to and including ``LoadMultiModalImages`` or a subclass, so no augmentation or
-normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
+only (every transform up to and including ``LoadMultiModalImages`` or a subclass, so no
+augmentation or normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
 line::
 
     python tools/analysis_tools/compute_stats.py CONFIG [--split train] \\
