@@ -7,8 +7,7 @@ from prettytable import PrettyTable
 
 from mars.datasets.bright import bright_event
 from mars.registry import register_downstream
-from .seg_confusion_metric import (SegConfusionMetric, _ratio, confusion_matrix,
-                                   confusion_matrix_metrics)
+from .seg_confusion_metric import SegConfusionMetric, _ratio, confusion_matrix_metrics
 
 SUMMARY_KEYS = ('mIoU', 'OA', 'loc_F1', 'damage_F1')
 
@@ -112,25 +111,9 @@ class DamageMetric(SegConfusionMetric):
         super().__init__(**kwargs)
         self.per_event = per_event
 
-    def process(self, data_batch, data_samples):
-        """Add ``(event, confusion matrix)`` of each sample to ``self.results``.
-
-        Args:
-            data_batch (dict): The batch from the dataloader (unused).
-            data_samples (Sequence[dict]): Model outputs with ``pred_sem_seg``,
-                ``gt_sem_seg`` and ``img_path``.
-        """
-        num_classes = len(self.dataset_meta['classes'])
-        for data_sample in data_samples:
-            pred = data_sample['pred_sem_seg']['data'].squeeze()
-            if self.output_dir is not None:
-                self._write_prediction(pred, data_sample)
-            if self.format_only:
-                continue
-            label = data_sample['gt_sem_seg']['data'].squeeze().to(pred.device)
-            event = sample_event(data_sample) if self.per_event else None
-            self.results.append(
-                (event, confusion_matrix(pred, label, num_classes, self.ignore_index)))
+    def _sample_result(self, data_sample, matrix):
+        """``(event, confusion matrix)`` of one sample (event None without ``per_event``)."""
+        return (sample_event(data_sample) if self.per_event else None), matrix
 
     def compute_metrics(self, results):
         """Sum the matrices over the split and per event and turn them into metrics.

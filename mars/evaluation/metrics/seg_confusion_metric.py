@@ -161,7 +161,12 @@ class SegConfusionMetric(BaseMetric):
             if self.format_only:
                 continue
             label = data_sample['gt_sem_seg']['data'].squeeze().to(pred.device)
-            self.results.append(confusion_matrix(pred, label, num_classes, self.ignore_index))
+            self.results.append(self._sample_result(
+                data_sample, confusion_matrix(pred, label, num_classes, self.ignore_index)))
+
+    def _sample_result(self, data_sample, matrix):
+        """What ``self.results`` keeps of one sample: its confusion matrix."""
+        return matrix
 
     def _write_prediction(self, pred, data_sample):
         """Save ``pred`` as a PNG of label values, named after the (first) input image."""

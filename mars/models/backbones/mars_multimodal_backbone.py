@@ -12,6 +12,21 @@ PER_MODALITY_KEYS = ('in_channels', 'init_cfg', 'pretrained', 'frozen_stages',
                      'drop_path_rate', 'with_cp')
 
 
+
+def split_stacked(x, names, channels, owner):
+    """Split ``x`` ``[B, C, H, W]``, parts stacked on the channel axis, into one tensor per
+    part (``names`` with ``channels`` each).
+
+    Raises:
+        ValueError: ``x`` has another shape or channel count; the message names ``owner``.
+    """
+    expected = sum(channels)
+    if x.dim() != 4 or x.shape[1] != expected:
+        layout = ' + '.join(f'{n} {c}' for n, c in zip(names, channels))
+        raise ValueError(f'{owner} expects [B, {expected}, H, W] inputs ({layout} '
+                         f'channels), got {tuple(x.shape)}')
+    return x.split(tuple(channels), dim=1)
+
 @register_downstream('MODELS')
 class MaRSMultiModalBackbone(BaseModule):
     """MaRS RGB + SAR backbone: one :class:`MaRSBackbone` per modality, fused per stage.
@@ -151,13 +166,7 @@ class MaRSMultiModalBackbone(BaseModule):
         Raises:
             ValueError: the input's channels differ from the modalities' total.
         """
-        expected = sum(self.modality_channels)
-        if x.dim() != 4 or x.shape[1] != expected:
-            layout = ' + '.join(f'{n} {c}' for n, c in
-                                zip(self.modalities, self.modality_channels))
-            raise ValueError(f'MaRSMultiModalBackbone expects [B, {expected}, H, W] inputs '
-                             f'({layout} channels), got {tuple(x.shape)}')
-        return x.split(self.modality_channels, dim=1)
+        return split_stacked(x, self.modalities, self.modality_channels, type(self).__name__)
 
     def check_mask(self, modality_mask, batch_size, device):
         """Validate ``modality_mask`` (None = all present) and return it as bool [B, M]."""

@@ -4,6 +4,7 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 
 from mars.registry import register_downstream
 from .mars_backbone import MaRSBackbone, arch_channels
+from .mars_multimodal_backbone import split_stacked
 from .temporal_fusion import TEMPORAL_FUSION_TYPES, build_temporal_fusion
 
 # MaRSBackbone arguments a date may set for its own encoder; the others are shared so that
@@ -111,12 +112,7 @@ class MaRSSiameseBackbone(BaseModule):
         Raises:
             ValueError: The input's channels differ from the dates' total.
         """
-        expected = sum(self.date_channels)
-        if x.dim() != 4 or x.shape[1] != expected:
-            layout = ' + '.join(f'{n} {c}' for n, c in zip(self.dates, self.date_channels))
-            raise ValueError(f'MaRSSiameseBackbone expects [B, {expected}, H, W] inputs '
-                             f'({layout} channels), got {tuple(x.shape)}')
-        return x.split(self.date_channels, dim=1)
+        return split_stacked(x, self.dates, self.date_channels, type(self).__name__)
 
     def encode(self, x):
         """Per-date feature pyramids: ``(features of date 1, features of date 2)``."""
