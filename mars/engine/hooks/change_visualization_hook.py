@@ -48,20 +48,15 @@ class ChangeVisualizationHook(MultiModalSegVisualizationHook):
             int(m[m != 255].max(initial=0)) for m in maps)
         return [[v, v, v] for v in np.linspace(0, 255, max(num_classes, 2)).astype(int)]
 
-    def _after_iter(self, runner, batch_idx, data_batch, outputs, mode='val'):
-        if self.draw is False or mode == 'train':
-            return
-        if not self.every_n_inner_iters(batch_idx, self.interval):
-            return
-        for output in outputs:
-            paths = output.img_path
-            paths = list(paths) if isinstance(paths, (list, tuple)) else [paths]
-            dates = output.get('modalities', [None] * len(paths))
-            panels = [to_display(read_image(path), optical=date not in self.sar_dates)
-                      for date, path in zip(dates, paths)]
-            name = osp.splitext(osp.basename(paths[0]))[0]
-            self._draw(f'{mode}_change_{name}', np.concatenate(panels, axis=1), output,
-                       self._step(runner, mode))
+    def _display(self, output, mode):
+        """The dates side by side, each read from its own file."""
+        paths = output.img_path
+        paths = list(paths) if isinstance(paths, (list, tuple)) else [paths]
+        dates = output.get('modalities', [None] * len(paths))
+        panels = [to_display(read_image(path), optical=date not in self.sar_dates)
+                  for date, path in zip(dates, paths)]
+        name = osp.splitext(osp.basename(paths[0]))[0]
+        return f'{mode}_change_{name}', np.concatenate(panels, axis=1)
 
     def _draw(self, name, image, output, step):
         maps = [output.gt_sem_seg.data] if 'gt_sem_seg' in output else []

@@ -51,12 +51,15 @@ class MultiModalSegVisualizationHook(SegVisualizationHook):
         if not self.every_n_inner_iters(batch_idx, self.interval):
             return
         for output in outputs:
-            present = [name for name, available in zip(output.modalities, output.modality_mask)
-                       if available]
-            name = osp.splitext(osp.basename(output.img_path))[0]
-            self._draw(f'{mode}_{"+".join(present)}_{name}',
-                       display_image(output.modality_paths, present), output,
-                       self._step(runner, mode))
+            self._draw(*self._display(output, mode), output, self._step(runner, mode))
+
+    def _display(self, output, mode):
+        """``(drawing name, uint8 RGB image)`` to draw ``output`` over."""
+        present = [name for name, available in zip(output.modalities, output.modality_mask)
+                   if available]
+        name = osp.splitext(osp.basename(output.img_path))[0]
+        return (f'{mode}_{"+".join(present)}_{name}',
+                display_image(output.modality_paths, present))
 
     @staticmethod
     def _step(runner, mode):
