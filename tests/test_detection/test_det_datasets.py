@@ -11,7 +11,8 @@ from mars.datasets import SARDET_CLASSES, UBCV2_FINE_CLASSES, SARDetDataset, UBC
 from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
 
-LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True)]
+# Scoped names: earlier tests may leave mmseg as the default scope (another LoadAnnotations).
+LOAD = [dict(type='mmdet.LoadImageFromFile'), dict(type='mmdet.LoadAnnotations', with_bbox=True)]
 
 
 def _sardet(root, split='train', **kwargs):
