@@ -128,6 +128,7 @@ def main():
                 [sys.executable, __file__, '--child', arch, setting, *forwarded],
                 check=True, stdout=subprocess.PIPE, text=True).stdout
             results.append(json.loads(out.strip().splitlines()[-1]))
+            print(json.dumps(results[-1]), file=sys.stderr)  # progress of long runs
     print(json.dumps(dict(
         benchmark='MaRS pretraining train_step', device=args.device,
         cpu=platform.processor() or platform.machine(), torch=torch.__version__,

@@ -59,3 +59,10 @@ __all__ += [
     'LoadMaRSPair', 'PairedRandomResizedCrop', 'PairedRandomFlip', 'MaRSMaskGenerator',
     'PackMaRSPairInputs'
 ]
+from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs,  # noqa: E402
+                       PairedRandomFlip, PairedRandomResizedCrop)
+
+__all__ += [
+    'LoadMaRSPair', 'PairedRandomResizedCrop', 'PairedRandomFlip', 'MaRSMaskGenerator',
+    'PackMaRSPairInputs'
+]
