@@ -28,39 +28,3 @@ from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pai
 __all__ += [
     'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
 ]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
-from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset  # noqa: E402
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair  # noqa: E402
-
-__all__ += [
-    'MaRS16MDataset', 'MARS16M_SAR_NORM', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
-]
