@@ -11,12 +11,26 @@ import subprocess
 import sys
 
 import pytest
+from mmengine.registry import DefaultScope
 
 from mars.datasets.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
                                      make_synthetic_earthmiss, make_synthetic_ubc_height)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Restore mmengine's default scope after each test.
+
+    Building from a config sets a process-wide default scope (mmseg, mmdet or mars) that
+    decides which registry names resolve in; one test's scope must not change what the
+    next test builds.
+    """
+    scopes = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = scopes
 
 
 @pytest.fixture
