@@ -1,3 +1,3 @@
+"""Models (registration imports); ``pretrain`` registers into the ``mars`` scope."""
 from . import (backbones, data_preprocessors, decode_heads, detectors, losses,  # noqa: F401
-               segmentors)
-from . import pretrain  # noqa: F401  (MaRS pretraining, scope 'mars')
+               pretrain, segmentors)

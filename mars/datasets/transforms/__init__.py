@@ -1,4 +1,5 @@
-"""Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS."""
+"""Transforms registered into mmseg's (and, where they apply, mmdet's) TRANSFORMS, and the
+pretraining transforms of the ``mars`` scope."""
 from .bitemporal import LoadBitemporalImages
 from .detection import LoadMergedModalities
 from .formatting import PackMultiModalSegInputs
@@ -8,19 +9,15 @@ from .loading import (LoadDeepGlobeRoadMask, LoadRSAnnotations, LoadRSImageFromF
                       read_image)
 from .multimodal import (DropModalities, LoadMultiModalImages, ModalitySliceTransform,
                          modality_slice)
+from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs, PairedRandomFlip,
+                       PairedRandomResizedCrop)
 from .sar import SARLogTransform, SARPercentileClip
 
 __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
     'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
     'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
-    'LoadHeightAnnotation', 'gdal_nodata', 'LoadMergedModalities',
-    'LoadBitemporalImages'
-]
-from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs,  # noqa: E402
-                       PairedRandomFlip, PairedRandomResizedCrop)
-
-__all__ += [
+    'LoadHeightAnnotation', 'gdal_nodata', 'LoadMergedModalities', 'LoadBitemporalImages',
     'LoadMaRSPair', 'PairedRandomResizedCrop', 'PairedRandomFlip', 'MaRSMaskGenerator',
     'PackMaRSPairInputs'
 ]

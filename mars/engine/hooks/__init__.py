@@ -1,5 +1,5 @@
-from .det_visualization_hook import MultiModalDetVisualizationHook, modality_display
 from .change_visualization_hook import ChangeVisualizationHook, colorize_labels
+from .det_visualization_hook import MultiModalDetVisualizationHook, modality_display
 from .height_visualization_hook import HeightVisualizationHook, colorize_height
 from .multimodal_visualization_hook import MultiModalSegVisualizationHook, sar_to_uint8
 from .normalization_check_hook import NormalizationCheckHook, normalization_of
