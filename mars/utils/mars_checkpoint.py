@@ -4,7 +4,8 @@ The released files are timm ``features_only`` SwinV2 state dicts: ``patch_embed.
 ``layers_0.*`` ... ``layers_3.*``. Also accepted:
 
 * the raw pretraining checkpoint ``{'model': {'encoder_rgb.encoder.<timm key>': ...}}``
-  (one encoder per modality, chosen by ``modality``);
+  (one encoder per modality, chosen by ``modality``), and this project's pretraining
+  checkpoints (``MaRSPretrainModel``: the same keys under ``state_dict``);
 * plain timm SwinV2 state dicts (``layers.N.*``, with ``norm.*`` / ``head.*``);
 * mmengine checkpoints (``{'state_dict': ...}``) of the above.
 """
@@ -27,8 +28,11 @@ def to_released_form(checkpoint, modality='rgb'):
         KeyError: a pretraining checkpoint has no encoder for ``modality``.
     """
     state_dict = checkpoint.get('state_dict', checkpoint)
-    if 'model' in state_dict and isinstance(state_dict['model'], dict):
-        model = state_dict['model']
+    model = state_dict.get('model')
+    if not isinstance(model, dict) and any(
+            k.startswith('encoder_') and '.encoder.' in k for k in state_dict):
+        model = state_dict  # mmengine checkpoint of MaRSPretrainModel: no 'model' level
+    if isinstance(model, dict):
         prefix = PRETRAIN_PREFIX.format(modality=modality)
         state_dict = {k[len(prefix):]: v for k, v in model.items() if k.startswith(prefix)}
         if not state_dict:

@@ -49,6 +49,12 @@ def _check_released_files(out_dir, checkpoint, monkeypatch, capsys):
         backbone.init_weights()
         assert torch.equal(backbone.encoder.patch_embed.proj.weight,
                            released['patch_embed.proj.weight'])
+        # The pretraining checkpoint itself loads too, without conversion.
+        direct = MaRSBackbone(arch='tiny', in_channels=channels, modality=modality,
+                              pretrained=str(checkpoint))
+        direct.init_weights()
+        assert all(torch.equal(v, released[k]) for k, v in direct.encoder.state_dict().items()
+                   if k in released)
 
 
 def test_pretrain_convert_and_load(tmp_path, run_tool, mars16m_root, monkeypatch, capsys):

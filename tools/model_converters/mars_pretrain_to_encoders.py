@@ -55,12 +55,8 @@ def checkpoint_arch(checkpoint, filename):
 
 def encoder_state_dict(checkpoint, modality, filename):
     """The ``modality`` encoder of a pretraining checkpoint, in released form."""
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    if 'model' not in state_dict:
-        # mmengine form: same prefixes as the raw form, without the 'model' level.
-        state_dict = {'model': state_dict}
     try:
-        return to_released_form(state_dict, modality)
+        return to_released_form(checkpoint, modality)
     except KeyError as e:
         raise KeyError(f'{filename}: {e.args[0]}') from e
 

@@ -141,7 +141,8 @@ class MaRSBackbone(BaseModule):
 
         Raises:
             ValueError: a tensor's shape differs from the model's (other than the
-                patch embedding's input channels, which are adapted and logged).
+                patch embedding's input channels, which are adapted and logged), or no
+                tensor matches an encoder weight.
         """
         own = self.encoder.state_dict()
         state_dict = dict(state_dict)
@@ -157,6 +158,10 @@ class MaRSBackbone(BaseModule):
                 raise ValueError(
                     f'{source}: shape mismatch for {key}: checkpoint {tuple(value.shape)}, '
                     f'model {tuple(own[key].shape)} (arch={self.arch!r}); is the arch right?')
+        if not any(key in own for key in state_dict):
+            # Nothing would load: a wrong file must not train silently from random weights.
+            raise ValueError(f'{source}: none of its {len(state_dict)} tensors is a MaRS '
+                             f'encoder weight (first keys: {sorted(state_dict)[:3]})')
         result = self.encoder.load_state_dict(state_dict, strict=False)
         print_log(f'MaRSBackbone ({self.arch}, {self.modality}) loaded {source}: '
                   f'{len(state_dict) - len(result.unexpected_keys)} tensors, '

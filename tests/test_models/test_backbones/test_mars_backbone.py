@@ -59,8 +59,9 @@ def test_pretrained_argument_is_init_cfg_shorthand(tmp_path):
         MaRSBackbone(arch='tiny', pretrained=checkpoint, init_cfg=dict(type='Pretrained'))
 
 
+@pytest.mark.parametrize('form', ['raw', 'mmengine'])
 @pytest.mark.parametrize('inner_naming', ['layers.', 'layers_'])
-def test_raw_pretraining_checkpoint_picks_the_modality_encoder(tmp_path, inner_naming):
+def test_raw_pretraining_checkpoint_picks_the_modality_encoder(tmp_path, inner_naming, form):
     rgb = timm_tiny(features_only=False).state_dict()
     sar = timm_tiny(features_only=False, in_chans=1).state_dict()
     sar = {k: v + 1 for k, v in sar.items()}  # distinguishable from the RGB weights
@@ -70,7 +71,10 @@ def test_raw_pretraining_checkpoint_picks_the_modality_encoder(tmp_path, inner_n
 
     model = {**prefixed(rgb, 'encoder_rgb.encoder.'), **prefixed(sar, 'encoder_sar.encoder.'),
              'decoder_rgb.0.weight': torch.zeros(1), 'mask_token': torch.zeros(1, 1, 32)}
-    checkpoint = save({'model': model, 'epoch': 3}, tmp_path)
+    # The authors' raw file nests the model under 'model'; MaRSPretrainModel's mmengine
+    # checkpoints hold the same keys under 'state_dict'.
+    checkpoint = save({'model': model, 'epoch': 3} if form == 'raw' else
+                      {'state_dict': model, 'meta': dict(epoch=3)}, tmp_path)
 
     backbone = loaded_backbone(checkpoint, in_channels=1, modality='sar')
     key = 'layers_2.blocks.1.attn.qkv.weight'
@@ -194,3 +198,9 @@ def test_gradient_checkpointing_gives_the_same_output_and_gradients():
         sum(o.sum() for o in model(x)).backward()
         grads.append(model.encoder.patch_embed.proj.weight.grad.clone())
     torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_checkpoint_without_encoder_weights_is_refused(tmp_path):
+    checkpoint = save({'state_dict': {'backbone.stem.weight': torch.zeros(1)}}, tmp_path)
+    with pytest.raises(ValueError, match=r"none of its 1 tensors.*backbone\.stem\.weight"):
+        loaded_backbone(checkpoint)
