@@ -15,8 +15,9 @@ The scenes are read by window (only the TIFF strips / tiles a window touches are
 and the output GeoTIFF is written by tiles, so memory depends on the window and the scene
 width, not on the scene size. Overlapping windows are blended with smooth weights. The
 output keeps the georeferencing tags of the first input (in the model's input order);
-class maps are uint8 with the dataset palette, heights float32 metres. Pixels that are nodata (GDAL_NODATA) in every
-band of the first input become nodata in the output (255 / NaN).
+class maps are uint8 with the dataset palette, heights float32 metres. Pixels that are
+nodata (GDAL_NODATA) in every band of the first input become nodata in the output
+(255 / NaN).
 """
 import argparse
 import json

@@ -118,8 +118,9 @@ def make_synthetic_bright(root, splits=('train', 'val'), events=BRIGHT_EVENTS, t
 
     ``root/<split>/pre-event/<event>_<8 digits>_pre_disaster.tif`` (uint8 optical,
     ``pre_bands`` bands: RGB, then NIR-like extra bands),
-    ``.../post-event/..._post_disaster.tif`` (uint8 SAR, 1 band) and ``.../target/..._building_damage.tif`` (uint8: 0 background,
-    1 intact, 2 damaged, 3 destroyed). With ``with_setlevel`` also
+    ``.../post-event/..._post_disaster.tif`` (uint8 SAR, 1 band) and
+    ``.../target/..._building_damage.tif`` (uint8: 0 background, 1 intact, 2 damaged,
+    3 destroyed). With ``with_setlevel`` also
     ``root/<split>_setlevel.txt`` listing ``<event>_<8 digits>`` per line. Every tile has
     buildings of all three damage grades. Each tile depends only on ``seed``, its split,
     event and index.
