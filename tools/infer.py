@@ -25,7 +25,6 @@ import os
 import os.path as osp
 
 import numpy as np
-from mmengine.config import DictAction
 
 # Registers the MaRS modules and the torch >= 2.6 checkpoint loader.
 import mars  # noqa: F401
@@ -33,6 +32,7 @@ from mars.apis import (InferencePipeline, blend_windows, dense_scores, detect_wi
                        init_model, scene_predictor)
 from mars.utils.geotiff import (GeoTiffReader, check_coregistered, epsg_code, pixel_to_map,
                                 write_geotiff_tiles)
+from mars.utils.tool_config import CfgOptionsAction
 
 CLASS_NODATA = 255
 
@@ -59,7 +59,7 @@ def parse_args():
     parser.add_argument('--nms-iou', type=float, default=0.5,
                         help='detection: IoU threshold of the cross-window NMS')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
     return parser.parse_args()
 

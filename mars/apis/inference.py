@@ -12,7 +12,6 @@ import logging
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
@@ -22,7 +21,7 @@ from mmengine.runner import load_checkpoint
 from mars.datasets.transforms.loading import num_channels, read_image
 from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
-from mars.utils.tool_config import config_scope
+from mars.utils.tool_config import config_scope, read_config
 
 
 def _registry(scope, name):
@@ -59,9 +58,7 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` and ``dataset_meta`` attributes.
     """
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = read_config(config, cfg_options)
     scope = config_scope(cfg)
     cfg.default_scope = scope
     cfg.model.train_cfg = None

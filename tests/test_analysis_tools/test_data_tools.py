@@ -156,3 +156,32 @@ def test_test_tool_results_feed_the_table(tmp_path, deepglobe_root, run_tool, co
     run_tool_main('misc/results_table.py', work)
     assert f'| roads | DeepGlobeRoadDataset | {result["config"]} | IoU.road ' in \
         capsys.readouterr().out
+
+
+def test_analyze_logs_keeps_the_complete_records_of_a_cut_log(tmp_path, run_tool_main,
+                                                              capsys):
+    log = tmp_path / 'scalars.json'
+    write_scalars(log, [dict(loss=2.0 - 0.1 * i, step=i) for i in range(1, 5)])
+    with open(log, 'a') as f:
+        f.write('{"loss": 1.5, "st')  # a run killed while writing its last record
+    run_tool_main('analysis_tools/analyze_logs.py', log, '--keys', 'loss', '--out',
+                  tmp_path / 'curves.png')
+    captured = capsys.readouterr()
+    assert f'{log}:5 is cut short' in captured.err
+    assert 'loss last 1.6000 min 1.6000 max 1.9000 (4 points)' in captured.out
+    # A broken record in the middle is not a cut: refused, naming the line.
+    log.write_text('{"loss": 1.0, "step": 1}\n{"loss": \n{"loss": 0.5, "step": 2}\n')
+    with pytest.raises(ValueError, match=f'{log}:2 is not a JSON record'):
+        run_tool_main('analysis_tools/analyze_logs.py', log, '--keys', 'loss', '--out',
+                      tmp_path / 'x.png')
+
+
+def test_results_table_names_a_half_written_result(tmp_path, run_tool_main):
+    result = tmp_path / 'run' / 'test_results.json'
+    result.parent.mkdir()
+    result.write_text('{"config": "mars-base_x", "metrics": {"mIoU": 5')
+    with pytest.raises(ValueError, match=f'{result} is not complete JSON'):
+        run_tool_main('misc/results_table.py', tmp_path)
+    result.write_text('{"mIoU": 5.0}')
+    with pytest.raises(ValueError, match=f"{result} is not a tools/test.py result"):
+        run_tool_main('misc/results_table.py', tmp_path)

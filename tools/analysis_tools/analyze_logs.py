@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import os.path as osp
+import sys
 
 import matplotlib
 
@@ -48,19 +49,23 @@ def load_curves(path):
     """``{key: ([steps], [values])}`` of every numeric key of a JSON-lines log."""
     curves = {}
     with open(path) as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f'{path}:{number} is not a JSON record: {error}') from error
-            step = record.get('step', record.get('iter', record.get('epoch')))
-            for key, value in record.items():
-                if key not in ('step', 'iter', 'epoch') and isinstance(value, (int, float)):
-                    steps, values = curves.setdefault(key, ([], []))
-                    steps.append(step)
-                    values.append(value)
+        lines = [(number, line) for number, line in enumerate(f, 1) if line.strip()]
+    for number, line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == lines[-1][0]:
+                # The last record of a run killed while logging: keep the complete ones.
+                print(f'warning: {path}:{number} is cut short ({error}); plotting the '
+                      f'{len(lines) - 1} complete records before it', file=sys.stderr)
+                break
+            raise ValueError(f'{path}:{number} is not a JSON record: {error}') from error
+        step = record.get('step', record.get('iter', record.get('epoch')))
+        for key, value in record.items():
+            if key not in ('step', 'iter', 'epoch') and isinstance(value, (int, float)):
+                steps, values = curves.setdefault(key, ([], []))
+                steps.append(step)
+                values.append(value)
     return curves
 
 

@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 import mars  # noqa: F401  (registration)
 from mars.apis import InferencePipeline, inference_model, init_model
+from mars.utils.tool_config import CfgOptionsAction
 
 
 def parse_args():
@@ -36,7 +36,7 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=1, help='images per iteration')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument('--out', help='also write the JSON to this file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
     return parser.parse_args()
 

@@ -18,13 +18,12 @@ import os.path as osp
 import cv2
 import numpy as np
 from matplotlib import colormaps
-from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.utils import ProgressBar
 
 import mars  # noqa: F401  (registration)
 from mars.engine.hooks.multimodal_visualization_hook import sar_to_uint8
-from mars.utils.tool_config import config_scope
+from mars.utils.tool_config import CfgOptionsAction, config_scope, read_config
 
 GAP = 4  # white pixels between panels
 TITLE = 18  # pixel rows of the title strip
@@ -37,7 +36,7 @@ def parse_args():
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'],
                         help='which dataloader\'s dataset and pipeline to browse')
     parser.add_argument('--num', type=int, default=20, help='at most this many samples')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
     return parser.parse_args()
 
@@ -129,9 +128,7 @@ def sample_name(sample, index):
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     scope = config_scope(cfg)
     init_default_scope(scope)
     registry = __import__(f'{scope}.registry', fromlist=['DATASETS']).DATASETS

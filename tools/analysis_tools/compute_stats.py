@@ -22,9 +22,10 @@ import math
 import sys
 
 import numpy as np
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
+
+from mars.utils.tool_config import CfgOptionsAction, read_config
 
 LOADER = 'LoadMultiModalImages'
 
@@ -41,7 +42,7 @@ def parse_args(argv=None):
     parser.add_argument('--percentile-pixels', type=int, default=2_000_000,
                         help='sampled values per channel for the percentiles')
     parser.add_argument('--seed', type=int, default=0, help='seed of the pixel sampling')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, as in tools/train.py')
     return parser.parse_args(argv)
 
@@ -174,9 +175,7 @@ def preprocessor_snippet(stats):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     dataset = build_dataset(cfg, args.split, args.max_samples)
     stats = compute_stats(dataset, args.percentiles, args.percentile_pixels, args.seed)
     print(preprocessor_snippet(stats))

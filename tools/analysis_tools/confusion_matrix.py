@@ -23,13 +23,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mmcv  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import mars  # noqa: E402,F401  (registration)
 from mars.apis import init_model  # noqa: E402
+from mars.utils.tool_config import CfgOptionsAction  # noqa: E402
 from mars.evaluation.metrics.seg_confusion_metric import (  # noqa: E402
     confusion_matrix, confusion_matrix_metrics)
 
@@ -42,7 +42,7 @@ def parse_args():
                         'checkpoint file to predict with')
     parser.add_argument('--out-dir', required=True, help='where to write the PNG and JSON')
     parser.add_argument('--device', default='cpu', help='device for checkpoint inference')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
     return parser.parse_args()
 

@@ -14,11 +14,10 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
-
 import mars  # noqa: F401  (registration)
 from mars.apis import init_model
 from mars.apis.complexity import model_complexity
+from mars.utils.tool_config import CfgOptionsAction
 
 
 def parse_args():
@@ -27,7 +26,7 @@ def parse_args():
     parser.add_argument('--shape', type=int, nargs='+', default=[512, 512],
                         help='input size: H W (or one value for a square)')
     parser.add_argument('--out', help='write the numbers as JSON to this file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
     return parser.parse_args()
 

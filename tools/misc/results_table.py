@@ -51,6 +51,23 @@ def task_of(metrics):
     return 'other', sorted(metrics)[:4]
 
 
+def read_result(path):
+    """One ``test_results.json``, refused by name when cut short or not one of ours."""
+    with open(path) as f:
+        text = f.read()
+    try:
+        result = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f'{path} is not complete JSON ({error}): a half-written result, '
+                         'e.g. of a killed tools/test.py; run the test again') from error
+    if not isinstance(result, dict) or 'config' not in result or \
+            not isinstance(result.get('metrics'), dict):
+        keys = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise ValueError(f'{path} is not a tools/test.py result: expected "config" and a '
+                         f'"metrics" dict, got {keys}')
+    return result
+
+
 def collect(dirs):
     rows = []
     for directory in dirs:
@@ -62,8 +79,7 @@ def collect(dirs):
             raise FileNotFoundError(f'no test_results.json under {directory}; run '
                                     'tools/test.py with this work dir first')
         for file in files:
-            with open(file) as f:
-                result = json.load(f)
+            result = read_result(file)
             task, keys = task_of(result['metrics'])
             complexity = {}
             complexity_file = osp.join(osp.dirname(file), 'complexity.json')

@@ -77,7 +77,10 @@ fi
 
 say "installing mmengine, downstream libraries and mars"
 "${PIP[@]}" install -q --no-deps "mmengine==0.10.7"
-"${PIP[@]}" install -q -r "$REPO_ROOT/requirements/runtime.txt" -r "$REPO_ROOT/requirements/tests.txt"
+# mmengine and mmcv were installed without their dependencies, so pip's resolver would
+# flag their opencv-python requirement here; check_install.py below explains and checks it.
+"${PIP[@]}" install -q --no-warn-conflicts -r "$REPO_ROOT/requirements/runtime.txt" \
+    -r "$REPO_ROOT/requirements/tests.txt"
 "${PIP[@]}" install -q --no-deps -e "$REPO_ROOT"
 
 if ! "$VENV/bin/python" -c "import mmcv._ext; from mmcv.ops import nms, RoIAlign; import mmseg, mmdet, mars"; then
@@ -85,4 +88,5 @@ if ! "$VENV/bin/python" -c "import mmcv._ext; from mmcv.ops import nms, RoIAlign
     echo "[setup] Remove the bad wheel from \$MARS_WHEELHOUSE / $CACHE_DIR and run again." >&2
     exit 1
 fi
+"$VENV/bin/python" "$REPO_ROOT/tools/misc/check_install.py"
 say "ok: mmcv ops compiled, mmseg / mmdet / mars import"
