@@ -33,6 +33,7 @@ from mars.apis import (InferencePipeline, blend_windows, dense_scores, detect_wi
                        init_model, scene_predictor)
 from mars.utils.geotiff import (GeoTiffReader, check_coregistered, epsg_code, pixel_to_map,
                                 write_geotiff_tiles)
+from mars.utils.output_files import check_not_input, remove_leftover
 
 CLASS_NODATA = 255
 
@@ -81,6 +82,25 @@ def named_inputs(inputs, names):
             raise SystemExit(f'unknown input {name!r}; this model takes {names}')
         named[name] = path
     return {name: named[name] for name in names if name in named}  # model order
+
+
+def check_output_path(args):
+    """Refuse an ``--out`` (or its ``.part`` temporary) that is the same file as the config,
+    the checkpoint or an input scene (links included), before anything is read; then
+    remove the ``.part`` a killed run left for this output."""
+    inputs = [('config', args.config), ('checkpoint', args.checkpoint)]
+    for arg in args.inputs:
+        name, sep, path = arg.partition('=')
+        if not sep or osp.exists(arg):
+            name, path = '', arg
+        inputs.append((f'input {name}'.rstrip(), path))
+    part = f'{args.out}.part'
+    try:
+        check_not_input([('--out', args.out), (f'temporary of --out {args.out}:', part)],
+                        inputs)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    remove_leftover(part, args.out)
 
 
 def open_readers(paths):
@@ -186,6 +206,7 @@ def write_detections(model, source, ref, args):
 
 def main():
     args = parse_args()
+    check_output_path(args)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
     detection = model.cfg.default_scope == 'mmdet'
     if detection and not args.out.endswith(('.json', '.geojson')):
