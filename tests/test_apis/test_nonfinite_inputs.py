@@ -125,6 +125,17 @@ def test_merged_band_detection_loader_keeps_nan(tmp_path, configs):
     assert torch.isnan(packed['inputs']).sum() == 15
 
 
+def test_nan_block_detection_predicts_finite_boxes(configs, scene, logged):
+    torch.manual_seed(0)
+    model = init_model(configs['det'])
+    image = scene(np.random.default_rng(4), 128, 128).astype(np.float32)
+    image[10:20, 10:20] = np.nan
+    found = inference_model(model, image).pred_instances
+    assert len(found) and torch.isfinite(found.bboxes).all()
+    assert torch.isfinite(found.scores).all()
+    assert logged[0][1].startswith('100 pixel(s)')
+
+
 @pytest.fixture(scope='module')
 def infer_tool():
     spec = importlib.util.spec_from_file_location(
