@@ -171,3 +171,27 @@ def test_infer_tool_nan_block_is_nodata(tmp_path, monkeypatch, capsys, infer_too
     outside = ~_block_mask(maps['bad'].shape, margin=16)
     assert (maps['bad'][outside] == maps['clean'][outside]).mean() > 0.99
     assert (maps['clean'][outside] == 1).sum() > 1000
+
+
+def test_infer_tool_multimodal_height_nan_block(tmp_path, monkeypatch, capsys, infer_tool,
+                                                write_scene, scene, save_checkpoint, configs):
+    checkpoint, _ = save_checkpoint(configs['height'], tmp_path / 'height.pth')
+    rng = np.random.default_rng(5)
+    rgb = scene(rng, 96, 128).astype(np.uint16)
+    sar = scene(rng, 96, 128, channels=1).astype(np.float32)
+    sar[40:50, 60:70] = np.nan
+    rgb_path, _ = write_scene(tmp_path / 'rgb.tif', rgb)  # integer, no GDAL_NODATA
+    sar_path, _ = write_scene(tmp_path / 'sar.tif', sar)
+    out = tmp_path / 'height.tif'
+    monkeypatch.setattr('sys.argv', [
+        'infer.py', configs['height'], checkpoint, f'rgb={rgb_path}', f'sar={sar_path}',
+        '--out', str(out), '--window', '64', '--overlap', '16', '--margin', '4',
+        '--tile', '32'])
+    infer_tool.main()
+    assert '100 pixel(s) hold a non-finite value' in capsys.readouterr().out
+    reader = GeoTiffReader(out)
+    assert np.isnan(reader.nodata)  # the SAR input is floating-point
+    height = reader.read(0, 0, 96, 128)
+    nodata = np.zeros(height.shape, bool)
+    nodata[40:50, 60:70] = True
+    assert np.isnan(height[nodata]).all() and np.isfinite(height[~nodata]).all()
