@@ -16,8 +16,9 @@ and the output GeoTIFF is written by tiles, so memory depends on the window and 
 width, not on the scene size. Overlapping windows are blended with smooth weights. The
 output keeps the georeferencing tags of the first input (in the model's input order);
 class maps are uint8 with the dataset palette, heights float32 metres. Pixels that are
-nodata (GDAL_NODATA) in every band of the first input become nodata in the output
-(255 / NaN).
+nodata (GDAL_NODATA) in every band of the first input, and pixels with a NaN / inf in any
+band of any input (fed to the model as the normalisation mean), become nodata in the
+output (255 / NaN); the second kind is counted in one printed line.
 """
 import argparse
 import json
@@ -30,11 +31,13 @@ import numpy as np
 import mars  # noqa: F401
 from mars.apis import (InferencePipeline, blend_windows, dense_scores, detect_windows,
                        init_model, scene_predictor)
+from mars.apis.inference import NODATA_CLASS
 from mars.utils.geotiff import (GeoTiffReader, check_coregistered, epsg_code, pixel_to_map,
                                 write_geotiff_tiles)
+from mars.utils.output_files import check_not_input, remove_leftover
 from mars.utils.tool_config import CfgOptionsAction
 
-CLASS_NODATA = 255
+CLASS_NODATA = NODATA_CLASS
 
 
 def parse_args():
@@ -83,6 +86,25 @@ def named_inputs(inputs, names):
     return {name: named[name] for name in names if name in named}  # model order
 
 
+def check_output_path(args):
+    """Refuse an ``--out`` (or its ``.part`` temporary) that is the same file as the config,
+    the checkpoint or an input scene (links included), before anything is read; then
+    remove the ``.part`` a killed run left for this output."""
+    inputs = [('config', args.config), ('checkpoint', args.checkpoint)]
+    for arg in args.inputs:
+        name, sep, path = arg.partition('=')
+        if not sep or osp.exists(arg):
+            name, path = '', arg
+        inputs.append((f'input {name}'.rstrip(), path))
+    part = f'{args.out}.part'
+    try:
+        check_not_input([('--out', args.out), (f'temporary of --out {args.out}:', part)],
+                        inputs)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    remove_leftover(part, args.out)
+
+
 def open_readers(paths):
     readers = {}
     try:
@@ -110,7 +132,8 @@ def nodata_mask(reader, top, rows):
 
 def write_dense(model, source, ref, args):
     """Blend window predictions of ``source`` (reader or dict of readers) into a GeoTIFF
-    with the georeferencing of ``ref``."""
+    with the georeferencing of ``ref``. Returns the number of output pixels that are
+    nodata because an input value there is not finite."""
     predict_sample = scene_predictor(model, source)
     height, width = ref.height, ref.width
     wh, ww = min(args.window, height), min(args.window, width)
@@ -121,25 +144,37 @@ def write_dense(model, source, ref, args):
     def predict(y, x, h, w):
         return dense_scores(first if (y, x) == (0, 0) else predict_sample(y, x, h, w))
 
+    nonfinite = 0
+
     def finalize(scores, top):
+        nonlocal nonfinite
+        # Non-finite inputs give NaN scores (mars.apis.inference_model), kept by the blend.
+        invalid = np.isnan(scores).any(axis=0)
+        nonfinite += int(invalid.sum())
         if is_height:
             out = scores[0].astype(np.float32)
         elif scores.shape[0] == 1:  # binary head: sigmoid probability
             out = (scores[0] > threshold).astype(np.uint8)
         else:
             out = scores.argmax(axis=0).astype(np.uint8)
+        out[invalid] = np.nan if is_height else CLASS_NODATA
         mask = nodata_mask(ref, top, out.shape[0])
         if mask is not None:
             out[mask] = np.nan if is_height else CLASS_NODATA
         return out
 
-    nodata = None if ref.nodata is None else ('nan' if is_height else CLASS_NODATA)
+    # Floating-point inputs may hold NaN / inf anywhere: their output declares nodata too.
+    readers = source.values() if isinstance(source, dict) else [source]
+    floating = any(np.issubdtype(r.dtype, np.floating) for r in readers)
+    nodata = None if ref.nodata is None and not floating else (
+        'nan' if is_height else CLASS_NODATA)
     palette = None if is_height else model.dataset_meta.get('palette')
     tiles = blend_windows(predict, height, width, args.window, args.overlap, args.margin,
                           args.tile, finalize=finalize, fill=np.nan if is_height else 0)
     write_geotiff_tiles(args.out, tiles, (height, width),
                         np.float32 if is_height else np.uint8, args.tile,
                         geo_tags=ref.geo_tags, nodata=nodata, palette=palette)
+    return nonfinite
 
 
 def detection_geojson(dets, geo_tags, classes):
@@ -170,6 +205,9 @@ def write_detections(model, source, ref, args):
     predict = scene_predictor(model, source)
     dets = detect_windows(predict, ref.height, ref.width, args.window, args.overlap,
                           args.nms_iou, args.score_thr)
+    if predict.nonfinite_windows:
+        print(f'{predict.nonfinite_windows} window(s) hold non-finite values (NaN / inf) in '
+              'an input: fed to the model as the normalisation mean (boxes have no nodata)')
     collection = detection_geojson(dets, ref.geo_tags,
                                    tuple(model.dataset_meta.get('classes', ())))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -186,6 +224,7 @@ def write_detections(model, source, ref, args):
 
 def main():
     args = parse_args()
+    check_output_path(args)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
     detection = model.cfg.default_scope == 'mmdet'
     if detection and not args.out.endswith(('.json', '.geojson')):
@@ -203,7 +242,10 @@ def main():
         if detection:
             write_detections(model, source, ref, args)
         else:
-            write_dense(model, source, ref, args)
+            nonfinite = write_dense(model, source, ref, args)
+            if nonfinite:
+                print(f'{nonfinite} pixel(s) hold a non-finite value (NaN / inf) in an input: '
+                      'fed to the model as the normalisation mean, written as nodata')
             print(f'prediction -> {args.out}')
     finally:
         for reader in readers.values():

@@ -5,6 +5,11 @@ predictions equal those of ``tools/test.py``: single-modality segmentation (a pa
 ``HxWxC`` array), multi-modal segmentation / height (a dict ``modality -> path | array |
 None``; None = missing modality), change detection (a dict ``date -> path | array``, or a
 tuple of the two dates, first date first) and mmdet detection (a path or array).
+
+Non-finite pixels (NaN / inf in any band of any input) are nodata: they enter the model as
+the normalisation mean (0 after normalisation, the value of the padding) and come out as
+the nodata class :data:`NODATA_CLASS` (class maps, NaN in ``seg_logits``) or NaN
+(heights), with one log line counting them.
 """
 import copy
 import importlib
@@ -22,6 +27,9 @@ from mars.datasets.transforms.loading import num_channels, read_image
 from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
 from mars.utils.tool_config import config_scope, read_config
+
+# Class id of nodata pixels in predicted class maps (mmseg's ignore index).
+NODATA_CLASS = 255
 
 
 def _registry(scope, name):
@@ -80,6 +88,17 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     return model.to(device).eval()
 
 
+def nonfinite_mask(img):
+    """``HxW`` bool mask of the pixels with a NaN / inf in any band of ``img``
+    (``HxW[xC]``); None when every value is finite (integer images always are)."""
+    if not np.issubdtype(img.dtype, np.floating):
+        return None
+    finite = np.isfinite(img)
+    if finite.all():
+        return None
+    return ~finite if finite.ndim == 2 else ~finite.all(axis=2)
+
+
 def _is_load(transform_cfg):
     return str(transform_cfg.get('type', '')).startswith('Load')
 
@@ -89,7 +108,10 @@ class InferencePipeline:
 
     The first transform (the image loader) reads files as in testing; arrays are loaded in
     memory with the same conventions (band order of the file, channel checks, modality
-    stacking). Later ``Load*`` transforms (annotations) are dropped.
+    stacking). Later ``Load*`` transforms (annotations) are dropped. Non-finite values are
+    kept (the loaders of multi-modal and merged-band files refuse them in training; here
+    the inference pipeline sets their ``keep_nonfinite``):
+    :meth:`prepare` returns their mask, and :func:`inference_model` treats them as nodata.
 
     Args:
         cfg (Config): Model config with ``test_dataloader`` (or ``test_pipeline``).
@@ -107,6 +129,8 @@ class InferencePipeline:
         with DefaultScope.overwrite_default_scope(self.scope):
             self.loader = _registry(self.scope, 'TRANSFORMS').build(pipeline[0])
             self.rest = Compose([t for t in pipeline[1:] if not _is_load(t)])
+        if hasattr(self.loader, 'keep_nonfinite'):  # loaders that refuse NaN in training
+            self.loader.keep_nonfinite = True
 
     @property
     def modalities(self):
@@ -138,8 +162,6 @@ class InferencePipeline:
         if num_channels(array) != expected:
             raise ValueError(f'{name} array has {num_channels(array)} channel(s) (shape '
                              f'{array.shape}), expected {expected}')
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            raise ValueError(f'{name} array has non-finite values (NaN or inf)')
         return array
 
     def _stack_arrays(self, named):
@@ -148,7 +170,7 @@ class InferencePipeline:
         arrays = {}
         for name, value in named.items():
             if isinstance(value, str):
-                value = read_image(value, 'rgb')
+                value = read_image(value, 'rgb', loader.backend_args)
             arrays[name] = None if value is None else self._check_array(name, value)
         if not any(a is not None for a in arrays.values()):
             raise ValueError(f'no input of {tuple(named)} given')
@@ -200,8 +222,9 @@ class InferencePipeline:
                            modality_paths={name: None for name in names})
         return results
 
-    def __call__(self, item):
-        """Model inputs and data sample of one item (path, array, dict or tuple)."""
+    def prepare(self, item):
+        """Model inputs and data sample of one item (path, array, dict or tuple), and the
+        ``HxW`` mask of its non-finite pixels (None when every value is finite)."""
         if self.modalities is not None:
             named = self._named(item)
             if all(v is None or isinstance(v, str) for v in named.values()):
@@ -212,11 +235,49 @@ class InferencePipeline:
             results = self.loader(dict(img_path=item, img_id=0))
         else:
             results = self._single_array(item)
+        mask = nonfinite_mask(results['img'])
         with DefaultScope.overwrite_default_scope(self.scope):
-            return self.rest(results)
+            return self.rest(results), mask
+
+    def __call__(self, item):
+        """Model inputs and data sample of one item (path, array, dict or tuple)."""
+        return self.prepare(item)[0]
 
 
-def inference_model(model, inputs, pipeline=None):
+def _describe(item):
+    """The files of an input for messages, or 'the input array(s)'."""
+    if isinstance(item, str):
+        return item
+    values = item.values() if isinstance(item, dict) else item if isinstance(
+        item, tuple) else [item]
+    paths = [v for v in values if isinstance(v, str)]
+    return ', '.join(paths) if paths else 'the input array(s)'
+
+
+def _zero_nonfinite(inputs):
+    """Normalised inputs with NaN / inf set to 0 (the normalisation mean)."""
+    if isinstance(inputs, torch.Tensor):
+        return torch.where(torch.isfinite(inputs), inputs, torch.zeros_like(inputs))
+    return [_zero_nonfinite(x) for x in inputs]
+
+
+def mark_nodata(sample, mask):
+    """Write the nodata pixels ``mask`` (``HxW`` bool) into a prediction: the class
+    :data:`NODATA_CLASS` in ``pred_sem_seg``, NaN in ``seg_logits`` and
+    ``pred_depth_map``. Detection samples have no per-pixel output and are left as they
+    are."""
+    for key, value in (('pred_sem_seg', NODATA_CLASS), ('seg_logits', float('nan')),
+                       ('pred_depth_map', float('nan'))):
+        if key not in sample:
+            continue
+        data = getattr(sample, key).data
+        if tuple(data.shape[-2:]) != mask.shape:
+            raise ValueError(f'{key} is {tuple(data.shape[-2:])} but the input is '
+                             f'{mask.shape} (HxW): cannot mark its nodata pixels')
+        data[..., torch.from_numpy(mask).to(data.device)] = value
+
+
+def inference_model(model, inputs, pipeline=None, log_nonfinite=True):
     """Predict one input or a list of inputs with a model from :func:`init_model`.
 
     Args:
@@ -227,15 +288,34 @@ def inference_model(model, inputs, pipeline=None):
             for multi-modal (and change) models, or a tuple of the inputs in the model's
             order (change: first date first).
         pipeline (InferencePipeline, optional): Reused pipeline (built when None).
+        log_nonfinite (bool): Log one line per input holding non-finite pixels (tiled
+            inference counts them once per scene instead). Defaults to True.
 
     Returns:
         SegDataSample | DetDataSample | list: ``pred_sem_seg`` + ``seg_logits``
         (segmentation, change), ``pred_depth_map`` in metres (height), ``pred_instances``
-        (detection); a list for a list input.
+        (detection); a list for a list input. Pixels with a NaN / inf in any band of any
+        input are fed to the model as the normalisation mean and predicted as nodata:
+        class :data:`NODATA_CLASS` and NaN logits, NaN heights (see :func:`mark_nodata`).
     """
     pipeline = pipeline or InferencePipeline(model.cfg)
     batch = inputs if isinstance(inputs, list) else [inputs]
-    data = pseudo_collate([pipeline(item) for item in batch])
+    prepared = [pipeline.prepare(item) for item in batch]
+    masks = [mask for _, mask in prepared]
+    data = pseudo_collate([packed for packed, _ in prepared])
     with torch.no_grad():
-        results = model.test_step(data)
+        if all(mask is None for mask in masks):
+            results = model.test_step(data)
+        else:  # test_step with the non-finite inputs set to the mean after normalisation
+            data = model.data_preprocessor(data, False)
+            data['inputs'] = _zero_nonfinite(data['inputs'])
+            results = model(**data, mode='predict')
+    for item, mask, result in zip(batch, masks, results):
+        if mask is None:
+            continue
+        mark_nodata(result, mask)
+        if log_nonfinite:
+            print_log(f'{int(mask.sum())} pixel(s) of {_describe(item)} are not finite (NaN '
+                      f'/ inf): fed to the model as the normalisation mean and predicted '
+                      f'as nodata', logger='current', level=logging.WARNING)
     return results if isinstance(inputs, list) else results[0]

@@ -14,7 +14,7 @@ import torch
 from mmcv.ops import batched_nms
 from mmengine.utils import ProgressBar
 
-from .inference import InferencePipeline, inference_model
+from .inference import InferencePipeline, inference_model, nonfinite_mask
 
 
 def window_starts(length, window, stride):
@@ -122,6 +122,11 @@ def _split_tiles(rows, tile, fill):
 def scene_predictor(model, readers):
     """``predict(y, x, h, w)`` returning a window's data sample from scene readers.
 
+    Non-finite input pixels are nodata (see :func:`~mars.apis.inference_model`): NaN
+    scores in the window's sample, which stay NaN through :func:`blend_windows`; they are
+    not logged per window, but ``predict.nonfinite_windows`` counts the windows holding
+    any.
+
     Args:
         model (nn.Module): From :func:`init_model`.
         readers (dict[str, GeoTiffReader] | GeoTiffReader): One reader per model input
@@ -139,13 +144,18 @@ def scene_predictor(model, readers):
             item = readers.read(y, x, h, w)
         else:
             item = {name: reader.read(y, x, h, w) for name, reader in readers.items()}
-        return inference_model(model, item, pipeline)
+        arrays = item.values() if isinstance(item, dict) else [item]
+        if any(nonfinite_mask(array) is not None for array in arrays):
+            predict.nonfinite_windows += 1
+        return inference_model(model, item, pipeline, log_nonfinite=False)
 
+    predict.nonfinite_windows = 0
     return predict
 
 
 def dense_scores(sample):
-    """Blendable scores of a dense prediction: class scores, or height in metres."""
+    """Blendable scores of a dense prediction: class scores, or height in metres (NaN at
+    nodata pixels)."""
     if 'pred_depth_map' in sample:
         return sample.pred_depth_map.data.float().cpu().numpy()
     if 'seg_logits' in sample:

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import importlib.util
+import subprocess
 import sys
 
 import numpy as np
@@ -88,3 +89,33 @@ def test_size_mismatch_names_the_scene(tmp_path, split_patch):
     os.remove(sar_dir / 'scene.tif')
     with pytest.raises(FileNotFoundError, match='no SAR scene'):
         split_patch['main']([str(rgb_dir), str(sar_dir), str(tmp_path / 'out')])
+
+
+def test_leftover_temporaries_of_a_killed_run_are_removed(tmp_path, split_patch, capsys):
+    rgb_dir, sar_dir, _ = _scenes(tmp_path, height=64, width=64)
+    out = tmp_path / 'out'
+    (out / 'rgb').mkdir(parents=True)
+    (out / 'sar').mkdir()
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()  # a finished process: its temporaries are leftovers
+    alive = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        leftovers = [out / 'sar' / f'scene_0_0.tif.tmp-{dead.pid}',
+                     out / 'rgb' / f'scene_32_0.tif.tmp-{dead.pid}']
+        kept = [out / 'sar' / f'scene_0_32.tif.tmp-{alive.pid}',  # a concurrent writer
+                out / 'rgb' / f'other_0_0.tif.tmp-{dead.pid}',  # not a patch of this run
+                out / 'rgb' / f'notes.txt.tmp-{dead.pid}']
+        for path in leftovers + kept:
+            path.write_bytes(b'half a patch')
+        totals = split_patch['main']([str(rgb_dir), str(sar_dir), str(out),
+                                      '--patch-size', '32', '--nproc', '1'])
+    finally:
+        alive.kill()
+        alive.wait()
+    assert totals['written'] == 4
+    assert not any(path.exists() for path in leftovers)
+    assert all(path.read_bytes() == b'half a patch' for path in kept)
+    printed = capsys.readouterr().out
+    for path in leftovers:
+        assert f'removed {path}' in printed
+    assert 'other_0_0' not in printed

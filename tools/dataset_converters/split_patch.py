@@ -19,7 +19,10 @@ pixel). Use ``OUT_DIR = <MaRS-16M root>/Umbra_patches`` (or ``Capella_patches``)
   work; rows of patches are processed by ``--nproc`` processes.
 * Resumable: pairs already written are skipped (a row whose pairs all exist is not read).
   Each file is written under a temporary name and renamed, SAR first, so an interrupted
-  run leaves no half-written patch and never an RGB patch without its SAR.
+  run leaves no half-written patch and never an RGB patch without its SAR. The
+  temporaries (``<patch>.tif.tmp-<pid>``) that a killed run left for the patches of these
+  scenes are removed (and listed) when the next run starts, unless their process still
+  runs.
 * RGB keeps its first 3 bands; SAR must have 1. Dtypes are kept (uint8 / uint16). The
   GeoTIFF tags are copied with the origin moved to the patch's corner.
 """
@@ -27,6 +30,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 from multiprocessing import Pool
 
 import numpy as np
@@ -34,6 +38,7 @@ import tifffile
 from mmengine.utils import ProgressBar
 
 from mars.utils.geotiff import GeoTiffReader, geotiff_extratags
+from mars.utils.output_files import remove_leftover_tmp
 
 SUFFIXES = ('.tif', '.tiff')
 
@@ -159,8 +164,15 @@ def main(argv=None):
     if not 0 <= args.max_zero_ratio <= 1:
         raise ValueError(f'--max-zero-ratio must be in [0, 1], got {args.max_zero_ratio}')
     scenes = find_scenes(args.rgb_dir, args.sar_dir, args.patch_size)
+    stems = {osp.splitext(scene[0])[0] for scene in scenes}
+
+    def is_patch(name):  # <scene stem>_<y>_<x>.tif of one of these scenes
+        match = re.fullmatch(r'(.+)_\d+_\d+\.tif', name)
+        return match is not None and match.group(1) in stems
+
     for modality in ('rgb', 'sar'):
         os.makedirs(osp.join(args.out_dir, modality), exist_ok=True)
+        remove_leftover_tmp(osp.join(args.out_dir, modality), is_patch)
     tasks = [(name, rgb_path, sar_path, y, width, args)
              for name, rgb_path, sar_path, height, width in scenes
              for y in patch_starts(height, args.patch_size)]

@@ -34,6 +34,10 @@ class LoadMergedModalities(BaseTransform):
             non-finite values in a floating-point file.
     """
 
+    # Keep NaN / inf instead of refusing them: set by the inference pipeline, which
+    # treats them as nodata (mars.apis.inference_model).
+    keep_nonfinite = False
+
     def __init__(self, modalities=('rgb', 'sar'), channels=dict(rgb=3, sar=1),
                  backend_args=None):
         self.modalities = tuple(modalities)
@@ -59,7 +63,8 @@ class LoadMergedModalities(BaseTransform):
         if num_channels(img) != sum(self.channels):
             raise ValueError(f'{path} has {num_channels(img)} band(s) (shape {img.shape}), '
                              f'expected {sum(self.channels)} ({layout})')
-        if np.issubdtype(img.dtype, np.floating) and not np.isfinite(img).all():
+        if (np.issubdtype(img.dtype, np.floating) and not self.keep_nonfinite
+                and not np.isfinite(img).all()):
             raise ValueError(f'{path} has non-finite values (NaN or inf)')
         img = img.astype(np.float32).reshape(img.shape[:2] + (-1, ))
         results['img'] = img

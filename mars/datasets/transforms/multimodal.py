@@ -139,6 +139,10 @@ class LoadMultiModalImages(BaseTransform):
             modalities, non-finite values (NaN / inf) in a floating-point file.
     """
 
+    # Keep NaN / inf instead of refusing them: set by the inference pipeline, which
+    # treats them as nodata (mars.apis.inference_model).
+    keep_nonfinite = False
+
     def __init__(self, modalities=('rgb', 'sar'), channels=dict(rgb=3, sar=1),
                  allow_missing=False, first_bands=(), backend_args=None):
         self.modalities = tuple(modalities)
@@ -174,7 +178,7 @@ class LoadMultiModalImages(BaseTransform):
                 f'{name} file {path} has {found} channel(s) (shape {array.shape}), '
                 f'expected {expected}')
         # Integer rasters are always finite; only floating-point files need the scan.
-        if np.issubdtype(array.dtype, np.floating):
+        if np.issubdtype(array.dtype, np.floating) and not self.keep_nonfinite:
             bad = array.size - int(np.count_nonzero(np.isfinite(array)))
             if bad:
                 raise ValueError(
