@@ -17,7 +17,8 @@ width, not on the scene size. Overlapping windows are blended with smooth weight
 output keeps the georeferencing tags of the first input (in the model's input order);
 class maps are uint8 with the dataset palette, heights float32 metres. Pixels that are
 nodata (GDAL_NODATA) in every band of the first input become nodata in the output
-(255 / NaN).
+(255 / NaN). The checkpoint must fit the model exactly unless ``--allow-partial-checkpoint``
+is given.
 """
 import argparse
 import json
@@ -31,6 +32,7 @@ from mmengine.config import DictAction
 import mars  # noqa: F401
 from mars.apis import (InferencePipeline, blend_windows, dense_scores, detect_windows,
                        init_model, scene_predictor)
+from mars.utils.checkpoint_check import add_allow_partial_arg
 from mars.utils.geotiff import (GeoTiffReader, check_coregistered, epsg_code, pixel_to_map,
                                 write_geotiff_tiles)
 
@@ -61,6 +63,7 @@ def parse_args():
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
+    add_allow_partial_arg(parser)
     return parser.parse_args()
 
 
@@ -186,7 +189,8 @@ def write_detections(model, source, ref, args):
 
 def main():
     args = parse_args()
-    model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
+    model = init_model(args.config, args.checkpoint, args.device, args.cfg_options,
+                       allow_partial_checkpoint=args.allow_partial_checkpoint)
     detection = model.cfg.default_scope == 'mmdet'
     if detection and not args.out.endswith(('.json', '.geojson')):
         raise SystemExit(f'detection writes GeoJSON: --out must end with .geojson, got '
