@@ -15,6 +15,7 @@ previous checkpoints and ``last_checkpoint`` as they were, never a truncated fil
 import argparse
 import collections
 import datetime
+import glob
 import os
 import os.path as osp
 import pathlib
@@ -196,11 +197,13 @@ def atomic_write(data, filepath, mode='wb', encoding=None):
 
     The bytes go to ``<name>.tmp-<pid>`` in the same directory, are flushed and fsync-ed,
     then renamed over ``filepath`` (``os.replace``, atomic on POSIX). On an error the
-    temporary file is removed and ``filepath`` is untouched.
+    temporary file is removed and ``filepath`` is untouched; temporary files of the same
+    target left by killed processes are removed first.
     """
     filepath = os.fspath(filepath)
     directory = osp.dirname(osp.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
+    _remove_stale_tmp(filepath)
     tmp_path = f'{filepath}.tmp-{os.getpid()}'
     try:
         with open(tmp_path, mode, encoding=encoding) as f:
@@ -222,6 +225,26 @@ def atomic_write(data, filepath, mode='wb', encoding=None):
         pass
     finally:
         os.close(dir_fd)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_tmp(filepath):
+    """Remove ``<filepath>.tmp-<pid>`` files whose writing process no longer runs."""
+    for tmp_path in glob.glob(glob.escape(filepath) + '.tmp-*'):
+        pid = tmp_path.rsplit('.tmp-', 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            print_log(f'removing {tmp_path}, left by a killed save', logger='current',
+                      level=30)
+            os.remove(tmp_path)
 
 
 def _atomic_put(self, obj, filepath):
