@@ -20,6 +20,7 @@ import os
 import os.path as osp
 import pathlib
 import pickle
+import pickletools
 import re
 import types
 import zipfile
@@ -59,12 +60,12 @@ def safe_globals():
 def _plain_globals():
     """Containers and plain values a ``torch.save``-d dict may hold beyond torch's defaults.
 
-    Rebuilding any of these runs no user code: builtin value types (also the factories of a
-    ``defaultdict``), attribute bags (``argparse.Namespace`` of saved training arguments),
-    paths and dates.
+    Rebuilding any of these runs no user code: builtin value types, attribute bags
+    (``argparse.Namespace`` of saved training arguments), paths and dates.
+    (``collections.defaultdict`` and ``deque`` stay out: torch's weights-only unpickler
+    cannot fill them.)
     """
-    return [frozenset, slice, range, list, dict, set, tuple, int, float, str, bytes, bool,
-            collections.defaultdict, collections.Counter, collections.deque,
+    return [frozenset, slice, range, collections.Counter,
             argparse.Namespace, types.SimpleNamespace, pathlib.PosixPath,
             pathlib.PurePosixPath, pathlib.PureWindowsPath, datetime.date,
             datetime.datetime, datetime.timedelta, datetime.timezone]
@@ -115,6 +116,27 @@ def _unsafe_globals(filename, is_zip, err):
     if not names:
         names = re.findall(r'GLOBAL ([\w.]+)', str(err))
     return sorted(set(names))
+
+
+def _pickle_is_whole(filename, is_zip):
+    """Whether the checkpoint's pickle parses to its end (so a refusal is about content).
+
+    Zip format: the ``data.pkl`` member. Legacy format: its first pickle must be torch's
+    magic number.
+    """
+    try:
+        if is_zip:
+            with zipfile.ZipFile(filename) as archive:
+                name = next(n for n in archive.namelist() if n.endswith('data.pkl'))
+                for _ in pickletools.genops(archive.read(name)):
+                    pass
+            return True
+        with open(filename, 'rb') as f:
+            ops = list(pickletools.genops(f))
+        numbers = [arg for _, arg, _ in ops if isinstance(arg, int)]
+        return torch.serialization.MAGIC_NUMBER in numbers
+    except Exception:  # noqa: BLE001  (any parse failure means a damaged pickle)
+        return False
 
 
 # What torch.load raises for a damaged legacy (non-zip) file or pickle stream.
@@ -168,13 +190,15 @@ def load_checkpoint_file(filename, map_location=None):
             return _torch_load(filename, map_location, weights_only=True)
         except pickle.UnpicklingError as err:
             unsafe = _unsafe_globals(filename, is_zip, err)
-            if not unsafe:
+            if not unsafe and not _pickle_is_whole(filename, is_zip):
                 raise _corrupt(filename, f'unreadable pickle: '
                                f'{_last_line(err)}') from err
+            what = ', '.join(unsafe) if unsafe else f'a construct the safe loader does not ' \
+                f'rebuild ({_last_line(err)})'
     raise UnsafeCheckpointError(
-        f'refused to load checkpoint {filename}: it holds {", ".join(unsafe)}, outside the '
-        f'allow-list of tensors, containers, plain values and numpy / mmengine log types, '
-        f'so unpickling it could run code.\n'
+        f'refused to load checkpoint {filename}: it holds {what}, outside the allow-list of '
+        f'tensors, containers, plain values and numpy / mmengine log types, so unpickling '
+        f'it could run code.\n'
         f'If you trust this file, set {TRUST_ENV}=1 to load it without the check.')
 
 
