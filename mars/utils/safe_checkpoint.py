@@ -28,6 +28,7 @@ import zipfile
 import numpy as np
 import torch
 from mmengine.fileio.backends import LocalBackend
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -279,13 +280,31 @@ def _atomic_put_text(self, obj, filepath, encoding='utf-8'):
     atomic_write(obj, filepath, mode='w', encoding=encoding)
 
 
+_save_checkpoint_with_step = CheckpointHook._save_checkpoint_with_step
+
+
+def _save_then_remove_old(self, runner, step, meta):
+    """``CheckpointHook._save_checkpoint_with_step`` that removes the checkpoints beyond
+    ``max_keep_ckpts`` after the new one is saved, not before: a failed or killed save
+    never leaves fewer checkpoints than before."""
+    backend, deferred = self.file_backend, []
+    backend.remove, backend.rmtree = deferred.append, deferred.append
+    try:
+        _save_checkpoint_with_step(self, runner, step, meta)
+    finally:
+        del backend.remove, backend.rmtree  # the instance attributes shadowing the methods
+    for path in deferred:
+        (backend.rmtree if backend.isdir(path) else backend.remove)(path)
+
+
 def install():
     """Patch mmengine for torch >= 2.6 and safe checkpoint files.
 
     * local checkpoint loading goes through :func:`load_checkpoint_file`;
     * mars checkpoints do not pickle ``getattr`` (:func:`_history_buffer_getstate`);
     * ``LocalBackend.put`` / ``put_text``, through which the Runner saves checkpoints,
-      write atomically (:func:`atomic_write`);
+      write atomically (:func:`atomic_write`), and ``CheckpointHook`` removes old
+      checkpoints (``max_keep_ckpts``) only after the new one is saved;
     * ``Runner.load_checkpoint`` compares the checkpoint's keys with the model's
       (:mod:`mars.utils.checkpoint_check`).
     """
@@ -294,4 +313,5 @@ def install():
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     LocalBackend.put = _atomic_put
     LocalBackend.put_text = _atomic_put_text
+    CheckpointHook._save_checkpoint_with_step = _save_then_remove_old
     install_runner_check()

@@ -31,7 +31,7 @@ class ToyModel(BaseModel):
         return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
 
 
-def train_toy_runner(work_dir, max_iters=2, **kwargs):
+def train_toy_runner(work_dir, max_iters=2, max_keep_ckpts=-1, **kwargs):
     torch.manual_seed(0)  # same data and initial weights in every call
     runner = Runner(
         model=ToyModel(), work_dir=str(work_dir),
@@ -41,7 +41,8 @@ def train_toy_runner(work_dir, max_iters=2, **kwargs):
             collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1,
+                                           max_keep_ckpts=max_keep_ckpts)),
         default_scope='mmengine', **kwargs)
     runner.train()
     return runner
@@ -197,7 +198,7 @@ def test_truncated_load_from_and_resume_are_named(tmp_path):
 
 def test_failed_save_leaves_no_partial_checkpoint(tmp_path, monkeypatch):
     work_dir = tmp_path / 'run'
-    train_toy_runner(work_dir, max_iters=1)
+    train_toy_runner(work_dir, max_iters=1, max_keep_ckpts=1)
     last = (work_dir / 'last_checkpoint').read_text()
     assert last.endswith('iter_1.pth')
 
@@ -215,12 +216,16 @@ def test_failed_save_leaves_no_partial_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(safe_checkpoint, 'open', failing_open, raising=False)
     with pytest.raises(OSError, match='No space left'):
-        train_toy_runner(work_dir, max_iters=2, resume=True)
+        train_toy_runner(work_dir, max_iters=2, max_keep_ckpts=1, resume=True)
     monkeypatch.undo()
     assert not (work_dir / 'iter_2.pth').exists()
     assert not list(work_dir.glob('*.tmp-*'))
     assert (work_dir / 'last_checkpoint').read_text() == last
+    # max_keep_ckpts=1 did not remove iteration 1 before iteration 2 was saved.
     assert load_checkpoint_file(last)['meta']['iter'] == 1
+    # A successful save then keeps only the newest.
+    train_toy_runner(work_dir, max_iters=2, max_keep_ckpts=1, resume=True)
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
 
 
 KILLED_SAVE = '''
