@@ -22,6 +22,7 @@ import pathlib
 import pickle
 import pickletools
 import re
+import struct
 import types
 import zipfile
 
@@ -120,10 +121,10 @@ def _unsafe_globals(filename, is_zip, err):
 
 
 def _pickle_is_whole(filename, is_zip):
-    """Whether the checkpoint's pickle parses to its end (so a refusal is about content).
+    """Whether the checkpoint's pickles parse to their ends (so a refusal is about content).
 
-    Zip format: the ``data.pkl`` member. Legacy format: its first pickle must be torch's
-    magic number.
+    Zip format: the ``data.pkl`` member. Legacy format: the five pickles before the raw
+    storages (torch's magic number, protocol, system info, the object, storage keys).
     """
     try:
         if is_zip:
@@ -133,15 +134,17 @@ def _pickle_is_whole(filename, is_zip):
                     pass
             return True
         with open(filename, 'rb') as f:
-            ops = list(pickletools.genops(f))
-        numbers = [arg for _, arg, _ in ops if isinstance(arg, int)]
-        return torch.serialization.MAGIC_NUMBER in numbers
+            magic = [arg for _, arg, _ in pickletools.genops(f)]
+            for _ in range(4):
+                for _ in pickletools.genops(f):
+                    pass
+        return torch.serialization.MAGIC_NUMBER in magic
     except Exception:  # noqa: BLE001  (any parse failure means a damaged pickle)
         return False
 
 
 # What torch.load raises for a damaged legacy (non-zip) file or pickle stream.
-_DAMAGE_ERRORS = (EOFError, KeyError, ValueError, IndexError, pickle.UnpicklingError,
+_DAMAGE_ERRORS = (EOFError, KeyError, ValueError, IndexError, struct.error,
                   zipfile.BadZipFile)
 _DAMAGE_MESSAGE = re.compile(r'EOF|corrupt|PytorchStreamReader|zip archive|Invalid argument|'
                              r'unpickl|load key|magic number', re.IGNORECASE)

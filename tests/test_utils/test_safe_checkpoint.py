@@ -177,9 +177,12 @@ def test_truncated_checkpoint_is_named(tmp_path, keep):
 def test_damaged_legacy_and_foreign_files_are_named(tmp_path):
     legacy = str(tmp_path / 'legacy.pth')
     torch.save({'w': torch.randn(100)}, legacy, _use_new_zipfile_serialization=False)
-    _cut(legacy, os.path.getsize(legacy) // 2)
-    with pytest.raises(CorruptCheckpointError, match='legacy.pth is truncated or corrupt'):
-        load_checkpoint_file(legacy)
+    size = os.path.getsize(legacy)
+    for keep in (30, 60, size // 2, size - 100):  # in each of its pickles and the storages
+        torch.save({'w': torch.randn(100)}, legacy, _use_new_zipfile_serialization=False)
+        _cut(legacy, keep)
+        with pytest.raises(CorruptCheckpointError, match='legacy.pth is truncated or corrupt'):
+            load_checkpoint_file(legacy)
     for name, data in [('garbage.pth', bytes(range(256)) * 20), ('text.pth', b'hello\n' * 9)]:
         path = tmp_path / name
         path.write_bytes(data)
