@@ -16,8 +16,8 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mars.utils import safe_checkpoint
-from mars.utils.safe_checkpoint import (TRUST_ENV, CorruptCheckpointError, UnsafeCheckpointError,
-                                       load_checkpoint_file)
+from mars.utils.safe_checkpoint import (TRUST_ENV, CorruptCheckpointError,
+                                        UnsafeCheckpointError, load_checkpoint_file)
 
 
 class ToyModel(BaseModel):
