@@ -17,7 +17,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from mars.datasets.transforms.loading import num_channels, read_image
 from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
@@ -79,7 +79,7 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
     model = revert_sync_batchnorm(model)
     model.dataset_meta = _config_dataset_meta(cfg, scope)
     if checkpoint is not None:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
         load_checked(model, ckpt, checkpoint, strict=not allow_partial_checkpoint)
         meta = ckpt.get('meta', {})
         if meta.get('dataset_meta'):

@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.runner.checkpoint import CheckpointLoader
 
 # How many key names a message lists per kind.
 SHOWN_KEYS = 5
@@ -149,8 +150,7 @@ def _runner_load_checkpoint(self, filename, map_location='cpu', strict=False,
                             revise_keys=((r'^module\.', ''), )):
     """``Runner.load_checkpoint`` with :func:`load_checked` (strict when asked for, or
     when the runner's ``strict_checkpoint`` attribute is set, as tools/test.py does)."""
-    from mmengine.runner.checkpoint import _load_checkpoint
-    checkpoint = _load_checkpoint(filename, map_location=map_location)
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
     self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
     load_checked(self.model, checkpoint, filename,
                  strict=strict or getattr(self, 'strict_checkpoint', False),
