@@ -283,21 +283,22 @@ def _atomic_put_text(self, obj, filepath, encoding='utf-8'):
     atomic_write(obj, filepath, mode='w', encoding=encoding)
 
 
-_save_checkpoint_with_step = CheckpointHook._save_checkpoint_with_step
+def _remove_after(save):
+    """Wrap a ``CheckpointHook`` save method so that the checkpoints it replaces (beyond
+    ``max_keep_ckpts``, the previous best) are removed after the new one is saved, not
+    before: a failed or killed save never leaves fewer checkpoints than before."""
+    def wrapped(self, *args, **kwargs):
+        backend, deferred = self.file_backend, []
+        backend.remove, backend.rmtree = deferred.append, deferred.append
+        try:
+            save(self, *args, **kwargs)
+        finally:
+            del backend.remove, backend.rmtree  # the instance attributes shadowing methods
+        for path in deferred:
+            (backend.rmtree if backend.isdir(path) else backend.remove)(path)
 
-
-def _save_then_remove_old(self, runner, step, meta):
-    """``CheckpointHook._save_checkpoint_with_step`` that removes the checkpoints beyond
-    ``max_keep_ckpts`` after the new one is saved, not before: a failed or killed save
-    never leaves fewer checkpoints than before."""
-    backend, deferred = self.file_backend, []
-    backend.remove, backend.rmtree = deferred.append, deferred.append
-    try:
-        _save_checkpoint_with_step(self, runner, step, meta)
-    finally:
-        del backend.remove, backend.rmtree  # the instance attributes shadowing the methods
-    for path in deferred:
-        (backend.rmtree if backend.isdir(path) else backend.remove)(path)
+    wrapped.mars_remove_after = True
+    return wrapped
 
 
 def install():
@@ -306,8 +307,8 @@ def install():
     * local checkpoint loading goes through :func:`load_checkpoint_file`;
     * mars checkpoints do not pickle ``getattr`` (:func:`_history_buffer_getstate`);
     * ``LocalBackend.put`` / ``put_text``, through which the Runner saves checkpoints,
-      write atomically (:func:`atomic_write`), and ``CheckpointHook`` removes old
-      checkpoints (``max_keep_ckpts``) only after the new one is saved;
+      write atomically (:func:`atomic_write`), and ``CheckpointHook`` removes replaced
+      checkpoints (``max_keep_ckpts``, previous best) only after the new one is saved;
     * ``Runner.load_checkpoint`` compares the checkpoint's keys with the model's
       (:mod:`mars.utils.checkpoint_check`).
     """
@@ -316,5 +317,8 @@ def install():
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     LocalBackend.put = _atomic_put
     LocalBackend.put_text = _atomic_put_text
-    CheckpointHook._save_checkpoint_with_step = _save_then_remove_old
+    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
+        method = getattr(CheckpointHook, name)
+        if not getattr(method, 'mars_remove_after', False):
+            setattr(CheckpointHook, name, _remove_after(method))
     install_runner_check()
