@@ -11,7 +11,9 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.logging import HistoryBuffer
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
+from mmengine.registry import METRICS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -261,3 +263,52 @@ def test_killed_save_keeps_last_checkpoint_and_next_run_cleans_up(tmp_path):
     assert resumed.iter == 2
     assert not list(work_dir.glob('*.tmp-*'))
     assert load_checkpoint_file(str(work_dir / 'iter_2.pth'))['meta']['iter'] == 2
+
+
+@METRICS.register_module(force=True)
+class RisingScore(BaseMetric):
+    """A score that improves at every validation: each one saves a new best checkpoint."""
+    calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        RisingScore.calls += 1
+        return dict(score=float(RisingScore.calls))
+
+
+def train_with_best(work_dir, max_iters, **kwargs):
+    torch.manual_seed(0)
+    dataset = [dict(inputs=torch.randn(2)) for _ in range(4)]
+    loader = dict(dataset=dataset, batch_size=2, collate_fn=dict(type='default_collate'),
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    Runner(
+        model=ToyModel(), work_dir=str(work_dir), train_dataloader=loader,
+        val_dataloader=loader, val_cfg=dict(), val_evaluator=dict(type='RisingScore'),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters, val_interval=1),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1,
+                                           save_best='score', rule='greater')),
+        default_scope='mmengine', **kwargs).train()
+
+
+def test_failed_best_save_keeps_the_previous_best(tmp_path, monkeypatch):
+    work_dir = tmp_path / 'run'
+    train_with_best(work_dir, max_iters=1)
+    assert (work_dir / 'best_score_iter_1.pth').is_file()
+
+    def failing_open(path, mode='r', encoding=None):
+        if os.path.basename(path).startswith('best_'):
+            raise OSError(28, 'No space left on device')
+        return open(path, mode, encoding=encoding)
+
+    monkeypatch.setattr(safe_checkpoint, 'open', failing_open, raising=False)
+    with pytest.raises(OSError, match='No space left'):
+        train_with_best(work_dir, max_iters=2, resume=True)
+    monkeypatch.undo()
+    assert not (work_dir / 'best_score_iter_2.pth').exists()
+    assert load_checkpoint_file(str(work_dir / 'best_score_iter_1.pth'))['meta']['iter'] == 1
+    # The next successful best save replaces it (iter_2.pth was saved: resumed from 2).
+    train_with_best(work_dir, max_iters=3, resume=True)
+    assert sorted(p.name for p in work_dir.glob('best_*.pth')) == ['best_score_iter_3.pth']
