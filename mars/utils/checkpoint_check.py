@@ -10,6 +10,7 @@ is refused everywhere: it is the wrong file.
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
@@ -120,6 +121,11 @@ def load_checked(model, checkpoint, filename, strict=True,
             does not fit and ``strict``.
     """
     model = unwrap_model(model)
+    if not isinstance(checkpoint, Mapping) or not isinstance(
+            checkpoint.get('state_dict', checkpoint), Mapping):
+        raise CheckpointMismatchError(
+            f'checkpoint {filename} holds a {type(checkpoint).__name__}, not a state dict '
+            "(a dict of tensors, or a dict with one under 'state_dict')")
     state_dict = checkpoint_state_dict(checkpoint, revise_keys)
     report = compare_state_dict(model, state_dict)
     summary = describe(report)

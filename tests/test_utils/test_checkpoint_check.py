@@ -84,6 +84,13 @@ def test_no_shared_key_is_refused_even_when_partial_allowed(tmp_path):
         init_model(SEG_CONFIG, path, allow_partial_checkpoint=True)
 
 
+def test_checkpoint_without_state_dict_is_refused(tmp_path):
+    path = str(tmp_path / 'a_list.pth')
+    torch.save([torch.zeros(2)], path)
+    with pytest.raises(CheckpointMismatchError, match='a_list.pth holds a list, not a state'):
+        init_model(SEG_CONFIG, path, allow_partial_checkpoint=True)
+
+
 def test_tta_wrapped_model_loads_its_module(seg_checkpoint):
     from mmseg.models import SegTTAModel
     path, saved = seg_checkpoint
