@@ -18,7 +18,8 @@ output keeps the georeferencing tags of the first input (in the model's input or
 class maps are uint8 with the dataset palette, heights float32 metres. Pixels that are
 nodata (GDAL_NODATA) in every band of the first input, and pixels with a NaN / inf in any
 band of any input (fed to the model as the normalisation mean), become nodata in the
-output (255 / NaN); the second kind is counted in one printed line.
+output (255 / NaN); the second kind is counted in one printed line. The checkpoint must fit
+the model exactly unless ``--allow-partial-checkpoint`` is given.
 """
 import argparse
 import json
@@ -32,6 +33,7 @@ import mars  # noqa: F401
 from mars.apis import (InferencePipeline, blend_windows, dense_scores, detect_windows,
                        init_model, scene_predictor)
 from mars.apis.inference import NODATA_CLASS
+from mars.utils.checkpoint_check import add_allow_partial_arg
 from mars.utils.geotiff import (GeoTiffReader, check_coregistered, epsg_code, pixel_to_map,
                                 write_geotiff_tiles)
 from mars.utils.output_files import check_not_input, remove_leftover
@@ -64,6 +66,7 @@ def parse_args():
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override settings of the config, key=value')
+    add_allow_partial_arg(parser)
     return parser.parse_args()
 
 
@@ -225,7 +228,8 @@ def write_detections(model, source, ref, args):
 def main():
     args = parse_args()
     check_output_path(args)
-    model = init_model(args.config, args.checkpoint, args.device, args.cfg_options)
+    model = init_model(args.config, args.checkpoint, args.device, args.cfg_options,
+                       allow_partial_checkpoint=args.allow_partial_checkpoint)
     detection = model.cfg.default_scope == 'mmdet'
     if detection and not args.out.endswith(('.json', '.geojson')):
         raise SystemExit(f'detection writes GeoJSON: --out must end with .geojson, got '

@@ -3,7 +3,12 @@
 Usage (single process)::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out OUT] [--show]
-                                           [--show-dir DIR] [--tta] [--cfg-options ...]
+                                           [--show-dir DIR] [--tta]
+                                           [--allow-partial-checkpoint] [--cfg-options ...]
+
+The checkpoint must fit the model exactly: a missing, unexpected or shape-mismatched key
+(another class count, an RGB checkpoint for an RGB + SAR config) is refused, naming the
+keys, unless ``--allow-partial-checkpoint`` is given.
 
 ``--out`` and ``--show-dir`` follow the library of the config's ``default_scope``:
 
@@ -28,6 +33,7 @@ from mmengine.config import ConfigDict
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
 # checkpoint under test is read.
 import mars  # noqa: F401
+from mars.utils.checkpoint_check import add_allow_partial_arg
 from mars.utils.tool_config import add_common_args, load_tool_config, run_runner
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
@@ -49,6 +55,7 @@ def parse_args():
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
+    add_allow_partial_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -162,7 +169,7 @@ def main():
         enable_tta(cfg, scope)
     if args.out is not None:
         enable_output(cfg, args.out, scope)
-    metrics = run_runner(cfg, 'test')
+    metrics = run_runner(cfg, 'test', strict_checkpoint=not args.allow_partial_checkpoint)
     write_results(cfg, args, scope, metrics)
 
 

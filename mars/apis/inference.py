@@ -21,11 +21,12 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from mars.datasets.transforms.loading import num_channels, read_image
 from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
+from mars.utils.checkpoint_check import load_checked
 from mars.utils.tool_config import config_scope, read_config
 
 # Class id of nodata pixels in predicted class maps (mmseg's ignore index).
@@ -49,7 +50,8 @@ def _config_dataset_meta(cfg, scope):
     return meta
 
 
-def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
+def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
+               allow_partial_checkpoint=False):
     """Build the model of ``config`` in its scope (mmseg or mmdet) and load ``checkpoint``.
 
     The backbones' pretrained ``init_cfg`` is not applied (the checkpoint holds every
@@ -62,9 +64,16 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
         checkpoint (str, optional): Checkpoint file; None leaves the weights random.
         device (str): Device. Defaults to 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
+        allow_partial_checkpoint (bool): Load a checkpoint whose weights do not all fit
+            the model (a WARNING lists the rest) instead of refusing it. A checkpoint that
+            shares no weight with the model is refused anyway. Defaults to False.
 
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` and ``dataset_meta`` attributes.
+
+    Raises:
+        CheckpointMismatchError: a key of the checkpoint or of the model is missing,
+            unexpected or of another shape (unless ``allow_partial_checkpoint``).
     """
     cfg = read_config(config, cfg_options)
     scope = config_scope(cfg)
@@ -75,7 +84,8 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     model = revert_sync_batchnorm(model)
     model.dataset_meta = _config_dataset_meta(cfg, scope)
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        load_checked(model, ckpt, checkpoint, strict=not allow_partial_checkpoint)
         meta = ckpt.get('meta', {})
         if meta.get('dataset_meta'):
             model.dataset_meta = meta['dataset_meta']

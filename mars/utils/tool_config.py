@@ -173,11 +173,21 @@ def load_tool_config(args):
     return cfg, scope
 
 
-def build_runner(cfg):
-    """The Runner (or the config's ``runner_type``), CPU multi-process set up if needed."""
+def build_runner(cfg, strict_checkpoint=False):
+    """The Runner (or the config's ``runner_type``), CPU multi-process set up if needed.
+
+    ``strict_checkpoint``: the checkpoint the runner loads (``load_from``) must fit the
+    model exactly (:mod:`mars.utils.checkpoint_check`).
+    """
     if is_cpu_distributed(cfg.launcher):
         setup_cpu_distributed(cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    if strict_checkpoint:
+        if not isinstance(runner, Runner):
+            raise ValueError(
+                f'{cfg.filename}: runner_type {cfg.runner_type!r} loads checkpoints its own '
+                'way, so their keys cannot be checked; pass --allow-partial-checkpoint')
+        runner.strict_checkpoint = True
     check_checkpoint_hook_args(runner)
     return runner
 
@@ -203,14 +213,14 @@ def check_checkpoint_hook_args(runner):
                             f'argument {name!r}{hint}')
 
 
-def run_runner(cfg, mode):
+def run_runner(cfg, mode, strict_checkpoint=False):
     """Build the Runner and run ``mode`` (``'train'`` or ``'test'``).
 
     A CPU process group opened by :func:`build_runner` is closed afterwards: left open at
     interpreter exit, gloo's threads can abort the process ("terminate called without an
     active exception") after the work is done.
     """
-    result = getattr(build_runner(cfg), mode)()
+    result = getattr(build_runner(cfg, strict_checkpoint), mode)()
     if is_cpu_distributed(cfg.launcher) and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
