@@ -34,6 +34,7 @@ from mmengine.config import ConfigDict
 # checkpoint under test is read.
 import mars  # noqa: F401
 from mars.utils.checkpoint_check import add_allow_partial_arg
+from mars.utils.output_files import atomic_write
 from mars.utils.tool_config import add_common_args, load_tool_config, run_runner
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
@@ -154,9 +155,9 @@ def write_results(cfg, args, scope, metrics):
         dataset=_innermost_dataset(cfg.test_dataloader.dataset).get('type'),
         metrics={key: float(value) for key, value in metrics.items()
                  if isinstance(value, numbers.Number)})
-    os.makedirs(cfg.work_dir, exist_ok=True)
-    with open(osp.join(cfg.work_dir, 'test_results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
+    # Atomic: a killed run leaves no half-written result for results_table.py to read.
+    atomic_write(json.dumps(results, indent=2), osp.join(cfg.work_dir, 'test_results.json'),
+                 mode='w')
 
 
 def main():

@@ -65,4 +65,3 @@ def adapt_in_channels(weight, in_channels):
                 f'1/{in_channels}')
     raise ValueError(f'patch_embed.proj.weight has {c_in} input channels and the model '
                      f'{in_channels}; only 3 -> 1 and 1 -> N can be adapted')
-

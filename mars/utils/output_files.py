@@ -4,7 +4,8 @@ killed run.
 Tools write an output under a temporary name in the same folder and rename it when it is
 complete (``<out>.part`` for ``tools/infer.py``, ``<patch>.tmp-<pid>`` for
 ``split_patch.py``). A run killed by a signal leaves that temporary behind; the next run
-for the same output removes it and says so.
+for the same output removes it and says so. :func:`atomic_write` does both for one file
+(checkpoints, ``last_checkpoint``, ``test_results.json``).
 """
 import os
 import os.path as osp
@@ -85,3 +86,38 @@ def remove_leftover_tmp(folder, belongs):
         if remove_leftover(path, osp.join(folder, match.group(1))):
             removed.append(path)
     return removed
+
+
+def atomic_write(data, filepath, mode='wb', encoding=None):
+    """Write ``data`` to ``filepath`` all at once or not at all.
+
+    The bytes go to ``<name>.tmp-<pid>`` in the same directory, are flushed and fsync-ed,
+    then renamed over ``filepath`` (``os.replace``, atomic on POSIX). On an error the
+    temporary file is removed and ``filepath`` is untouched; temporary files of the same
+    target left by killed processes are removed first.
+    """
+    filepath = os.fspath(filepath)
+    directory = osp.dirname(osp.abspath(filepath))
+    os.makedirs(directory, exist_ok=True)
+    remove_leftover_tmp(directory, lambda name: name == osp.basename(filepath))
+    tmp_path = f'{filepath}.tmp-{os.getpid()}'
+    try:
+        with open(tmp_path, mode, encoding=encoding) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if osp.lexists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

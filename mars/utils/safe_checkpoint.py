@@ -15,7 +15,6 @@ previous checkpoints and ``last_checkpoint`` as they were, never a truncated fil
 import argparse
 import collections
 import datetime
-import glob
 import os
 import os.path as osp
 import pathlib
@@ -32,6 +31,8 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .output_files import atomic_write
 
 TRUST_ENV = 'MARS_TRUST_CHECKPOINTS'
 
@@ -218,61 +219,6 @@ def _history_buffer_getstate(self):
     state = dict(self.__dict__)
     state.pop('statistics_methods', None)
     return state
-
-
-def atomic_write(data, filepath, mode='wb', encoding=None):
-    """Write ``data`` to ``filepath`` all at once or not at all.
-
-    The bytes go to ``<name>.tmp-<pid>`` in the same directory, are flushed and fsync-ed,
-    then renamed over ``filepath`` (``os.replace``, atomic on POSIX). On an error the
-    temporary file is removed and ``filepath`` is untouched; temporary files of the same
-    target left by killed processes are removed first.
-    """
-    filepath = os.fspath(filepath)
-    directory = osp.dirname(osp.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    _remove_stale_tmp(filepath)
-    tmp_path = f'{filepath}.tmp-{os.getpid()}'
-    try:
-        with open(tmp_path, mode, encoding=encoding) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, filepath)
-    except BaseException:
-        if osp.lexists(tmp_path):
-            os.remove(tmp_path)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_tmp(filepath):
-    """Remove ``<filepath>.tmp-<pid>`` files whose writing process no longer runs."""
-    for tmp_path in glob.glob(glob.escape(filepath) + '.tmp-*'):
-        pid = tmp_path.rsplit('.tmp-', 1)[1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            print_log(f'removing {tmp_path}, left by a killed save', logger='current',
-                      level=30)
-            os.remove(tmp_path)
 
 
 def _atomic_put(self, obj, filepath):

@@ -17,7 +17,7 @@ from mmengine.registry import METRICS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from mars.utils import safe_checkpoint
+from mars.utils import output_files
 from mars.utils.safe_checkpoint import (TRUST_ENV, CorruptCheckpointError,
                                         UnsafeCheckpointError, load_checkpoint_file)
 
@@ -219,7 +219,7 @@ def test_failed_save_leaves_no_partial_checkpoint(tmp_path, monkeypatch):
             return HalfWriter(path, mode)
         return open(path, mode, encoding=encoding)
 
-    monkeypatch.setattr(safe_checkpoint, 'open', failing_open, raising=False)
+    monkeypatch.setattr(output_files, 'open', failing_open, raising=False)
     with pytest.raises(OSError, match='No space left'):
         train_toy_runner(work_dir, max_iters=2, max_keep_ckpts=1, resume=True)
     monkeypatch.undo()
@@ -236,14 +236,14 @@ def test_failed_save_leaves_no_partial_checkpoint(tmp_path, monkeypatch):
 KILLED_SAVE = '''
 import os, sys
 sys.path.insert(0, {tests!r})
-import mars.utils.safe_checkpoint as sc
+import mars.utils.output_files as out
 from test_safe_checkpoint import train_toy_runner
 real_fsync = os.fsync
 def killed(fd):  # the process dies with the bytes of iter_2.pth written, before the rename
     if os.path.basename(os.readlink(f'/proc/self/fd/{{fd}}')).startswith('iter_2.pth.tmp-'):
         os._exit(9)
     real_fsync(fd)
-sc.os.fsync = killed
+out.os.fsync = killed
 train_toy_runner({work_dir!r}, max_iters=2, resume=True)
 '''
 
@@ -303,7 +303,7 @@ def test_failed_best_save_keeps_the_previous_best(tmp_path, monkeypatch):
             raise OSError(28, 'No space left on device')
         return open(path, mode, encoding=encoding)
 
-    monkeypatch.setattr(safe_checkpoint, 'open', failing_open, raising=False)
+    monkeypatch.setattr(output_files, 'open', failing_open, raising=False)
     with pytest.raises(OSError, match='No space left'):
         train_with_best(work_dir, max_iters=2, resume=True)
     monkeypatch.undo()
