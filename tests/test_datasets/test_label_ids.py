@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
@@ -168,3 +169,19 @@ def test_bright_damage_mask_in_validation_is_refused_through_the_runner(tmp_path
     runner = Runner.from_cfg(copy.deepcopy(cfg))
     with pytest.raises(ValueError, match=rf'{bad} holds values 9 \(1 px\)'):
         runner.val()
+
+
+def test_unknown_class_count_is_warned_once(tmp_path):
+    log = tmp_path / 'load.log'
+    MMLogger.get_instance(f'label_ids_{log}', log_file=str(log))
+    path = tmp_path / 'any_mask.tif'
+    tifffile.imwrite(path, np.array([[0, 40]], np.uint8))
+    load = LoadRSAnnotations()
+    for _ in range(2):
+        out = load(dict(seg_map_path=str(path), reduce_zero_label=False))
+    np.testing.assert_array_equal(out['gt_seg_map'], [[0, 40]])
+    for handler in MMLogger.get_current_instance().handlers:
+        handler.flush()
+    lines = [line for line in log.read_text().splitlines() if 'not checked' in line]
+    assert len(lines) == 1 and 'WARNING' in lines[0] and str(path) in lines[0]
+    assert 'LoadRSAnnotations(num_classes=...)' in lines[0]
