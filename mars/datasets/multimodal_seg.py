@@ -177,7 +177,8 @@ class MultiModalSegDataset(BaseSegDataset):
     their ``suffix`` / ``pattern`` leaves (see the module docstring). Each data info holds
     ``modality_paths`` (name -> path, None for a missing optional modality), ``img_path``
     (first present modality), ``seg_map_path``, ``label_map``, ``reduce_zero_label``,
-    ``seg_fields`` and ``sample_name`` (the stem). Load with ``LoadMultiModalImages`` and
+    ``seg_fields``, ``sample_name`` (the stem), and ``num_classes`` / ``ignore_index``, against
+    which ``LoadRSAnnotations`` checks every label id. Load with ``LoadMultiModalImages`` and
     ``LoadRSAnnotations``.
 
     Args:
@@ -273,7 +274,9 @@ class MultiModalSegDataset(BaseSegDataset):
                     img_path=next(p for p in paths.values() if p is not None),
                     modality_paths=paths, seg_map_path=sample['seg_map_path'],
                     sample_name=sample['stem'], label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label, seg_fields=[], **extra))
+                    reduce_zero_label=self.reduce_zero_label, seg_fields=[],
+                    num_classes=len(self.metainfo['classes']),
+                    ignore_index=self.ignore_index, **extra))
         if not data_list:
             roots = [root for root, _ in self._sample_groups()]
             raise FileNotFoundError(

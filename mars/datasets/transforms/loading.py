@@ -11,6 +11,7 @@ Colour order, decided once here:
   are never reordered: their band order is declared by the dataset, not guessed.
 """
 import io
+import logging
 import os.path as osp
 
 import cv2
@@ -19,6 +20,7 @@ import numpy as np
 import tifffile
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
+from mmengine.logging import print_log
 
 from mars.registry import register_downstream
 
@@ -106,6 +108,73 @@ def read_image(path, channel_order='rgb', backend_args=None):
     return img
 
 
+def _ranges(values):
+    """``[0, 1, 2, 5, 255]`` -> ``'0-2, 5, 255'`` (sorted ints), for messages."""
+    parts, start = [], None
+    for i, value in enumerate(values):
+        if start is None:
+            start = value
+        if i + 1 == len(values) or values[i + 1] != value + 1:
+            parts.append(str(start) if start == value else f'{start}-{value}')
+            start = None
+    return ', '.join(parts)
+
+
+def label_lookup(reduce_zero_label=False, label_map=None):
+    """Class id of every file value 0-255 after mmseg's label rules, as a 256-entry table.
+
+    With ``reduce_zero_label`` 0 becomes 255 (ignore) and ``k`` becomes ``k - 1`` (255 stays
+    255); then ``label_map`` (``{old_id: new_id}``, custom class subsets) is applied.
+
+    Returns:
+        np.ndarray: uint8 table; ``table[label]`` maps a whole label map.
+    """
+    table = np.arange(256, dtype=np.uint8)
+    if reduce_zero_label:
+        table[1:255] = np.arange(254, dtype=np.uint8)
+        table[0] = 255
+    if label_map:
+        source = table.copy()
+        for old_id, new_id in label_map.items():
+            table[source == old_id] = new_id
+    return table
+
+
+def check_label_ids(label, path, num_classes, ignore_index=255, lookup=None):
+    """Refuse a label map holding values that are neither a class id nor the ignore index.
+
+    Out-of-range ids otherwise crash the loss deep in torch (``Target 11 is out of bounds``)
+    or silently drop out of the metrics. One ``bincount`` over the map: cheap enough to run
+    on every training sample.
+
+    Args:
+        label (np.ndarray): uint8 label map as stored in the file (before the label rules).
+        path (str): The file, for the message.
+        num_classes (int): Class count of the dataset; valid ids are ``0 .. num_classes-1``.
+        ignore_index (int): The id ignored by losses and metrics. Defaults to 255.
+        lookup (np.ndarray, optional): :func:`label_lookup` table (reduce_zero_label and
+            label_map), applied before checking. Defaults to None (values are ids).
+
+    Raises:
+        ValueError: Naming the file, the offending file values with their pixel counts and
+            the values the file may hold.
+    """
+    ids = np.arange(256) if lookup is None else lookup.astype(np.int64)
+    valid = (ids < num_classes) | (ids == ignore_index)
+    counts = np.bincount(label.ravel(), minlength=256)
+    bad = np.flatnonzero((counts > 0) & ~valid)
+    if not bad.size:
+        return
+    found = ', '.join(f'{v} ({counts[v]} px)' for v in bad[:10])
+    more = f' and {bad.size - 10} more' if bad.size > 10 else ''
+    rules = '' if lookup is None else ' after reduce_zero_label / label_map'
+    raise ValueError(
+        f'label map {path} holds values {found}{more} that are not class ids of the '
+        f'dataset: it has {num_classes} classes (ids 0-{num_classes - 1}) and ignore_index '
+        f'{ignore_index}; the file may hold only {_ranges(np.flatnonzero(valid).tolist())}'
+        f'{rules}. Fix the label or the dataset\'s classes / reduce_zero_label')
+
+
 def num_channels(img):
     """Channel count of an ``HxW`` (1) or ``HxWxC`` (C) array."""
     return 1 if img.ndim == 2 else img.shape[2]
@@ -183,7 +252,8 @@ class LoadDeepGlobeRoadMask(BaseTransform):
     DeepGlobe masks are 3-channel PNGs with equal channels, road where the value is at least
     128 (a threshold rather than ``== 255`` so that masks that were resampled or re-encoded,
     with a few values between 0 and 255, still load). The first channel is used; 1-channel
-    masks work too.
+    masks work too. A mask holding only 0 and 1 (stored as 0/1, not 0/255) is refused
+    rather than read as all background; set ``threshold=1`` for such masks.
     Must run after the image is loaded: the mask must have the image's height and width.
 
     Required Keys:
@@ -224,6 +294,12 @@ class LoadDeepGlobeRoadMask(BaseTransform):
                 f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but its image '
                 f'{results.get("img_path", "")} is '
                 f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        if self.threshold > 1 and mask.size and mask.max() == 1:
+            # A 0/1 mask read with the 0/255 threshold: the foreground would vanish.
+            raise ValueError(
+                f'mask {path} holds only the values 0 and 1, but foreground is >= '
+                f'{self.threshold} here: every pixel would be background. For masks stored '
+                f'as 0/1 set threshold=1')
         results['gt_seg_map'] = (mask >= self.threshold).astype(np.uint8)
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
@@ -243,12 +319,16 @@ class LoadRSAnnotations(BaseTransform):
     TIFF layouts; this reads through :func:`read_image` and then applies the same label
     rules: with ``reduce_zero_label`` 0 becomes 255 (ignore) and ``k`` becomes ``k - 1``
     (255 stays 255), then the dataset's ``label_map`` (custom class subsets) is applied.
+    Every id must then be a class id (``0 .. num_classes-1``) or ``ignore_index``
+    (:func:`check_label_ids`): MaRS-Bench's segmentation, change and damage datasets give
+    both in each sample; with other datasets pass ``num_classes`` here.
     Run it after the image is loaded so the size check can name both files.
 
     Required Keys:
 
     - seg_map_path
     - reduce_zero_label (unless given here), label_map (optional)
+    - num_classes, ignore_index (unless given here; set by MaRS-Bench's datasets)
     - img (optional, for the size check)
 
     Added Keys:
@@ -260,16 +340,26 @@ class LoadRSAnnotations(BaseTransform):
         reduce_zero_label (bool, optional): Override of the dataset's setting; None follows
             ``results['reduce_zero_label']``, and a value disagreeing with it raises.
             Defaults to None.
+        num_classes (int, optional): Class count to check ids against; None follows
+            ``results['num_classes']``. Without either, ids are not checked (a WARNING says
+            so once). Defaults to None.
+        ignore_index (int, optional): The ignored id; None follows
+            ``results['ignore_index']``, else 255. Defaults to None.
         backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
 
     Raises:
         ValueError: Naming the file: more than one band, non-integer dtype, values above
-            255, or a height/width differing from the image's.
+            255, a height/width differing from the image's, or ids that are neither a class
+            nor ``ignore_index`` (naming them and the allowed file values).
     """
 
-    def __init__(self, reduce_zero_label=None, backend_args=None):
+    def __init__(self, reduce_zero_label=None, num_classes=None, ignore_index=None,
+                 backend_args=None):
         self.reduce_zero_label = reduce_zero_label
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
         self.backend_args = backend_args.copy() if backend_args else None
+        self._warned_unchecked = False
 
     @staticmethod
     def _check_label(label, path):
@@ -311,17 +401,20 @@ class LoadRSAnnotations(BaseTransform):
                 f'label map {path} is {label.shape[0]}x{label.shape[1]} but its image '
                 f'{results.get("img_path", "")} is '
                 f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
-        if self._reduce_zero_label(results, path):
-            # uint8 arithmetic: 0 - 1 wraps to 255 (ignore), and 255 is restored after.
-            ignore = label == 255
-            label = label - np.uint8(1)
-            label[ignore] = 255
-        label_map = results.get('label_map')
-        if label_map:
-            source = label.copy()
-            for old_id, new_id in label_map.items():
-                label[source == old_id] = new_id
-        results['gt_seg_map'] = label
+        lookup = label_lookup(self._reduce_zero_label(results, path), results.get('label_map'))
+        num_classes = self.num_classes or results.get('num_classes')
+        if num_classes:
+            ignore_index = self.ignore_index
+            if ignore_index is None:
+                ignore_index = results.get('ignore_index', 255)
+            check_label_ids(label, path, num_classes, ignore_index, lookup)
+        elif not self._warned_unchecked:
+            self._warned_unchecked = True
+            print_log(f'LoadRSAnnotations: the dataset gives no num_classes, so the label ids '
+                      f'of {path} and the following maps are not checked; pass '
+                      f'LoadRSAnnotations(num_classes=...)', logger='current',
+                      level=logging.WARNING)
+        results['gt_seg_map'] = lookup[label]
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
             seg_fields.append('gt_seg_map')
@@ -329,4 +422,5 @@ class LoadRSAnnotations(BaseTransform):
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(reduce_zero_label={self.reduce_zero_label}, '
+                f'num_classes={self.num_classes}, ignore_index={self.ignore_index}, '
                 f'backend_args={self.backend_args})')
