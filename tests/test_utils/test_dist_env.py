@@ -101,7 +101,10 @@ def test_setup_cpu_distributed_uses_existing_group(single_process_group):
 
 def test_slurm_env_translation(monkeypatch):
     for key in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK', 'MASTER_PORT'):
-        monkeypatch.delenv(key, raising=False)
+        # setenv first: monkeypatch restores (removes) only keys it has recorded, and the
+        # translation below sets them; a leaked RANK=3 would turn later tools into rank 3.
+        monkeypatch.setenv(key, '')
+        monkeypatch.delenv(key)
     monkeypatch.setenv('SLURM_NODELIST', 'node[1-2]')
     monkeypatch.setenv('SLURM_NTASKS', '4')
     monkeypatch.setenv('SLURM_PROCID', '3')
