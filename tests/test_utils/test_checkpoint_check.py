@@ -156,3 +156,12 @@ def test_load_from_sharing_no_key_is_refused(tmp_path):
     runner = toy_runner(tmp_path / 'work', load_from=path)
     with pytest.raises(CheckpointMismatchError, match='unrelated.pth shares no weight'):
         runner.train()
+
+
+def test_init_model_names_a_truncated_checkpoint(tmp_path, seg_checkpoint):
+    from mars.utils.safe_checkpoint import CorruptCheckpointError
+    path = tmp_path / 'cut.pth'
+    with open(seg_checkpoint[0], 'rb') as f:
+        path.write_bytes(f.read()[:osp.getsize(seg_checkpoint[0]) - 50])
+    with pytest.raises(CorruptCheckpointError, match=f'checkpoint {path} is truncated'):
+        init_model(SEG_CONFIG, str(path))
