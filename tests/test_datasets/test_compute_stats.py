@@ -82,3 +82,19 @@ def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_pat
     # Subclasses count: the change-detection loader stacks the two dates the same way.
     bitemporal = [dict(type='LoadBitemporalImages'), dict(type='RandomFlip', prob=0.5)]
     assert tool.loading_pipeline(bitemporal) == bitemporal[:1]
+
+
+def test_ubcv2_merge_files_measured_per_modality(tool, tmp_path):
+    # The UBC-V2 README command: one merge file holds R, G, B and the float32 SAR band.
+    from mars.datasets.synthetic_det import make_synthetic_ubcv2
+    make_synthetic_ubcv2(tmp_path, splits=dict(train=3))
+    config = osp.join(osp.dirname(TOOL), '..', '..', 'configs', 'detection', 'ubcv2',
+                      'mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2-fine.py')
+    stats = tool.main([config, '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}'])
+    folder = tmp_path / 'train' / 'merge'
+    merge = np.concatenate([read_image(folder / n).reshape(-1, 4).astype(np.float64)
+                            for n in sorted(os.listdir(folder))])
+    assert stats['samples'] == 3 and stats['sar']['pixels'] == merge.shape[0]
+    np.testing.assert_allclose(stats['rgb']['mean'], merge[:, :3].mean(0), rtol=1e-10)
+    np.testing.assert_allclose(stats['sar']['std'], merge[:, 3:].std(0), rtol=1e-10)
+    assert stats['sar']['mean'][0] < 1  # float linear SAR, as the release

@@ -1,9 +1,9 @@
 """Per-modality, per-channel mean / std / percentiles of a multi-modal dataset.
 
 Builds the dataset of a config, runs each sample through the *loading* part of its pipeline
-only (every transform up to and including ``LoadMultiModalImages`` or a subclass, so no
-augmentation or normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
-line::
+only (every transform up to and including ``LoadMultiModalImages`` or a subclass, or
+``LoadMergedModalities``, so no augmentation or normalisation touches the numbers) and
+prints a ``data_preprocessor`` snippet and one JSON line::
 
     python tools/analysis_tools/compute_stats.py CONFIG [--split train] \\
         [--percentiles 1 99] [--max-samples N]
@@ -48,13 +48,15 @@ def parse_args(argv=None):
 
 def _is_loader(transform):
     """Whether ``transform`` (config or object) is ``LoadMultiModalImages`` or a subclass
-    (e.g. the change-detection ``LoadBitemporalImages``)."""
+    (e.g. the change-detection ``LoadBitemporalImages``), or ``LoadMergedModalities``
+    (one file holding every modality as bands, UBC-V2 ``merge``)."""
     from mmseg.registry import TRANSFORMS
 
-    from mars.datasets.transforms import LoadMultiModalImages
+    from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
     cls = TRANSFORMS.get(transform.get('type')) if isinstance(transform, dict) else type(
         transform)
-    return isinstance(cls, type) and issubclass(cls, LoadMultiModalImages)
+    return isinstance(cls, type) and issubclass(cls, (LoadMultiModalImages,
+                                                      LoadMergedModalities))
 
 
 def loading_pipeline(pipeline):
@@ -62,8 +64,9 @@ def loading_pipeline(pipeline):
     found = [i for i, transform in enumerate(pipeline) if _is_loader(transform)]
     if not found:
         types = [t.get('type') if isinstance(t, dict) else type(t).__name__ for t in pipeline]
-        raise ValueError(f'the dataset pipeline has no {LOADER} (or subclass; found '
-                         f'{types}); compute_stats measures multi-modal datasets')
+        raise ValueError(f'the dataset pipeline has no {LOADER} (or subclass) or '
+                         f'LoadMergedModalities (found {types}); compute_stats measures '
+                         f'multi-modal datasets')
     return list(pipeline[:found[0] + 1])
 
 
