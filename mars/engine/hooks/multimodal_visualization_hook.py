@@ -27,7 +27,8 @@ def optical_to_uint8(rgb):
 
 def to_display(array, optical=True):
     """uint8 RGB for display: the first 3 bands of an optical image
-    (:func:`optical_to_uint8`), or the first band of a SAR (or single-band) image, dB stretch, as grey."""
+    (:func:`optical_to_uint8`), or the first band of a SAR (or single-band) image, dB
+    stretch, as grey."""
     if optical and array.ndim == 3 and array.shape[2] >= 3:
         return optical_to_uint8(array[..., :3])
     band = array if array.ndim == 2 else array[..., 0]
