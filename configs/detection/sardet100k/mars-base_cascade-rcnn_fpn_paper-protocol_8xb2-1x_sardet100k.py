@@ -4,8 +4,8 @@
 # (zcablii/SARDet_100K, MSFA/configs/_base_/datasets/SARDet_100k.py):
 # - MaRS-B RGB encoder on the 3-channel SAR images, Cascade R-CNN + FPN;
 # - mmdet's ImageNet statistics (0-255, BGR files -> RGB): the authors keep the base's;
-# - 800x800 resize *without* keeping the aspect ratio, boxes under 16 px dropped from
-#   training images;
+# - 800x800 resize *without* keeping the aspect ratio; training images whose shorter side
+#   is under 16 px dropped (mmdet's `filter_cfg.min_size` filters images, not boxes);
 # - AdamW lr 1e-4, weight decay 0.05, mmdet 1x (12 epochs, warm-up 500 iterations, x0.1 at
 #   epochs 8 and 11), 2 images per GPU; the drop-path rate is timm's default (0.1).
 # Where the authors' file is inconsistent it lists the large arch's FPN input channels
