@@ -167,3 +167,19 @@ def test_train_stops_on_uint16_sar_with_uint8_statistics(ubc_height_root, tmp_pa
     code, out = train_output(ubc_height_root, tmp_path / 'off', *uint8_stats,
                              'custom_hooks.0.check_inputs=False')
     assert code == 0, out[-3000:]
+
+
+def test_hook_checks_the_first_batches_of_a_plain_preprocessor():
+    runner = FakeRunner(RGB_0_255['mean'], RGB_0_255['std'])
+    hook = NormalizationCheckHook(check_batches=1)
+    uint8_like = dict(inputs=[torch.rand(3, 8, 8) * 200 + 20])
+    hook.before_val_iter(runner, 0, uint8_like)  # fits: quiet
+    floats = dict(inputs=[torch.rand(3, 8, 8)])
+    with pytest.raises(ValueError, match=r"test data \(batch 1\):\n  modality 'img' "
+                                         r"\(channels 0-2, torch.float32\)") as error:
+        hook.before_test_iter(runner, 0, floats)
+    assert 'per-channel mean and std of the training images' in str(error.value)
+    # Only the first `check_batches` batches of each loop are checked ...
+    hook.before_val_iter(runner, 1, floats)
+    # ... and the switch turns the check off.
+    NormalizationCheckHook(check_inputs=False).before_train_iter(runner, 0, floats)
