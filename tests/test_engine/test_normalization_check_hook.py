@@ -178,7 +178,8 @@ def test_hook_checks_the_first_batches_of_a_plain_preprocessor():
     with pytest.raises(ValueError, match=r"test data \(batch 1\):\n  modality 'img' "
                                          r"\(channels 0-2, torch.float32\)") as error:
         hook.before_test_iter(runner, 0, floats)
-    assert 'per-channel mean and std of the training images' in str(error.value)
+    assert 'python tools/analysis_tools/compute_stats.py CONFIG --split train' in \
+        str(error.value)
     # Only the first `check_batches` batches of each loop are checked ...
     hook.before_val_iter(runner, 1, floats)
     # ... and the switch turns the check off.

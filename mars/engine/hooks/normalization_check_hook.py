@@ -196,19 +196,14 @@ class NormalizationCheckHook(Hook):
             masks=masks, max_abs_mean=self.max_abs_mean, std_ratio=self.std_ratio)
         if problems:
             config = getattr(getattr(runner, 'cfg', None), 'filename', None) or 'CONFIG'
-            if 'img' in spec:  # a plain image preprocessor: compute_stats needs modalities
-                measure = ('the per-channel mean and std of the training images (RGB '
-                           'order when the preprocessor converts BGR to RGB)')
-            else:
-                measure = 'the statistics of the data with\n  ' + STATS_COMMAND.format(
-                    config=config) + '\n'
             raise ValueError(
                 f'the input normalisation does not fit the {mode} data (batch '
                 f'{self._checked[mode]}):\n  ' + '\n  '.join(problems) +
                 '\nTypical causes: float images in [0, 1] or uint16 images with 0-255 '
-                'statistics, float or uint16 SAR with uint8 statistics. Measure '
-                f'{measure} and set them in model.data_preprocessor, or, if the numbers '
-                'are intended, set check_inputs=False on the NormalizationCheckHook of '
+                'statistics, float or uint16 SAR with uint8 statistics. Measure the '
+                'statistics of the data with\n  ' + STATS_COMMAND.format(config=config) +
+                '\nand set them in model.data_preprocessor, or, if the numbers are '
+                'intended, set check_inputs=False on the NormalizationCheckHook of '
                 'custom_hooks.')
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
