@@ -151,7 +151,7 @@ def test_train_stops_on_float_rgb_with_0_255_statistics(ubc_height_root, tmp_pat
     code, out = train_output(ubc_height_root, tmp_path / 'work')
     assert code != 0
     assert "the input normalisation does not fit the train data" in out
-    assert "modality 'rgb' (channels 0-2" in out and "modality 'sar'" not in out
+    assert "modality 'rgb' (channels 0-2, float32 file" in out and "modality 'sar'" not in out
     assert f'python tools/analysis_tools/compute_stats.py {TINY_UBC} --split train' in out
 
 
@@ -161,8 +161,8 @@ def test_train_stops_on_uint16_sar_with_uint8_statistics(ubc_height_root, tmp_pa
                    'model.data_preprocessor.modalities.sar.std=[33.89]']
     code, out = train_output(ubc_height_root, tmp_path / 'work', *uint8_stats)
     assert code != 0
-    assert "modality 'sar' (channels 3-3" in out and "modality 'rgb'" not in out
-    assert 'compute_stats.py' in out
+    assert "modality 'sar' (channels 3-3, uint16 file, torch.float32 input)" in out
+    assert "modality 'rgb'" not in out and 'compute_stats.py' in out
     # The switch turns the check off: the same run trains.
     code, out = train_output(ubc_height_root, tmp_path / 'off', *uint8_stats,
                              'custom_hooks.0.check_inputs=False')

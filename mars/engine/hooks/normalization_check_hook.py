@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
+from mars.datasets.transforms.loading import read_image
 from mars.registry import register_downstream
 
 META_KEY = 'input_normalization'
@@ -71,8 +72,23 @@ def _modality_values(inputs, spec, reverse_channels=False, masks=None):
     return out
 
 
+def file_dtypes(data_sample):
+    """``{modality: dtype name}`` of the files one data sample was read from (its
+    ``modality_paths``, or ``img_path`` as ``img``); unreadable files are left out."""
+    meta = getattr(data_sample, 'metainfo', {})
+    paths = meta.get('modality_paths') or (
+        {'img': meta['img_path']} if isinstance(meta.get('img_path'), str) else {})
+    dtypes = {}
+    for name, path in paths.items():
+        try:
+            dtypes[name] = str(read_image(path).dtype)
+        except (OSError, ValueError):
+            continue
+    return dtypes
+
+
 def input_range_problems(inputs, spec, reverse_channels=False, masks=None,
-                         max_abs_mean=5., std_ratio=(0.05, 20.)):
+                         max_abs_mean=5., std_ratio=(0.05, 20.), dtypes=None):
     """Modalities whose raw values do not fit the statistics they are normalised with.
 
     For each modality and channel the present pixels of the batch are normalised with
@@ -90,6 +106,7 @@ def input_range_problems(inputs, spec, reverse_channels=False, masks=None,
         max_abs_mean (float): Largest accepted normalised mean. Defaults to 5.
         std_ratio (tuple[float]): Accepted range of the normalised std. Defaults to
             (0.05, 20).
+        dtypes (dict, optional): File dtype per modality, for the descriptions.
 
     Returns:
         list[str]: One description per modality that does not fit (empty when all fit).
@@ -109,6 +126,8 @@ def input_range_problems(inputs, spec, reverse_channels=False, masks=None,
         if (norm_mean.abs() <= max_abs_mean).all() and \
                 ((norm_std >= std_ratio[0]) & (norm_std <= std_ratio[1])).all():
             continue
+        if dtypes and name in dtypes:
+            dtype = f'{dtypes[name]} file, {dtype} input'
         problems.append(
             f'modality {name!r} (channels {start}-{start + channels - 1}, {dtype}): values '
             f'in [{values.min().item():.4g}, {values.max().item():.4g}], mean '
@@ -190,10 +209,12 @@ class NormalizationCheckHook(Hook):
         masks = None
         if isinstance(samples, (list, tuple)):
             masks = [None if s is None else s.metainfo.get('modality_mask') for s in samples]
-        problems = input_range_problems(
-            data_batch['inputs'], spec,
-            reverse_channels=getattr(preprocessor, '_channel_conversion', False),
-            masks=masks, max_abs_mean=self.max_abs_mean, std_ratio=self.std_ratio)
+        check = dict(reverse_channels=getattr(preprocessor, '_channel_conversion', False),
+                     masks=masks, max_abs_mean=self.max_abs_mean, std_ratio=self.std_ratio)
+        problems = input_range_problems(data_batch['inputs'], spec, **check)
+        if problems and masks:  # name the file dtypes too (read only when reporting)
+            problems = input_range_problems(data_batch['inputs'], spec,
+                                            dtypes=file_dtypes(samples[0]), **check)
         if problems:
             config = getattr(getattr(runner, 'cfg', None), 'filename', None) or 'CONFIG'
             raise ValueError(
