@@ -276,6 +276,9 @@ def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed
 UBC_HEIGHT_RANGE = (3.0, 60.0)  # building heights in metres; ground is 0
 UBC_GROUND_RGB = np.array([110, 120, 95], dtype=np.float32)
 UBC_SAR_GROUND = 40.0
+# The release's SAR is float32 linear backscatter (about 0.26 +- 0.6): the synthetic
+# brightness (0-255-like) is divided by this to land on that scale.
+UBC_SAR_SCALE = 150.0
 
 
 def _ubc_height_map(rng, size):
@@ -300,7 +303,8 @@ def _ubc_rgb(rng, height):
 
 
 def _ubc_sar(rng, height):
-    """uint8 SAR: brightness grows with height, with layover shifted towards the sensor."""
+    """float32 SAR (linear, release scale): brightness grows with height, with layover
+    shifted towards the sensor."""
     size = height.shape[0]
     sar = np.full((size, size), UBC_SAR_GROUND, np.float32)
     sar += 3.0 * height  # taller buildings backscatter more (double bounce)
@@ -310,14 +314,14 @@ def _ubc_sar(rng, height):
     ys, xs = np.nonzero(height > 0)
     sar[ys, np.maximum(xs - shift[ys, xs], 0)] += 2.0 * height[ys, xs]
     speckle = rng.gamma(EM_SAR_LOOKS, 1 / EM_SAR_LOOKS, sar.shape).astype(np.float32)
-    return np.clip(sar * speckle, 0, 255).astype(np.uint8)
+    return (sar * speckle / UBC_SAR_SCALE).astype(np.float32)
 
 
 def make_synthetic_ubc_height(root, splits=('train', ), tiles=6, size=64, seed=0,
                               nodata_pixels=0, height_folder='height'):
     """Write a synthetic dataset in the UBC height (DFC23 track 2) layout.
 
-    ``root/<split>/rgb/<id>.tif`` (uint8 HxWx3), ``root/<split>/sar/<id>.tif`` (uint8 HxW)
+    ``root/<split>/rgb/<id>.tif`` (uint8 HxWx3), ``root/<split>/sar/<id>.tif`` (float32 HxW)
     and ``root/<split>/<height_folder>/<id>.tif`` (float32 HxW metres, 0 ground, buildings
     3-60 m as rectangles). Roof shade in RGB correlates weakly with height; SAR brightness
     and a layover band correlate strongly. ``nodata_pixels`` random pixels per tile are NaN.

@@ -6,8 +6,9 @@ formats, band counts and dtypes), so everything downstream of the loaders is exe
 * SARDet-100k: ``Annotations/{split}.json`` and ``JPEGImages/{split}/`` with JPG, BMP and
   PNG files of several sizes, grey SAR-like images stored with 3 equal channels, six classes.
 * UBC-V2 (DFC23 track 1): ``annotations/roof_fine_{split}.json`` (12 roof classes, polygon
-  masks) and ``{split}/{rgb,sar,merge}/<id>.tif`` (RGB uint8 HxWx3, SAR uint8 HxW, merge
-  uint8 HxWx4 = R, G, B, SAR).
+  masks) and ``{split}/{rgb,sar,merge}/<id>.tif`` (RGB uint8 HxWx3, SAR float32 HxW of
+  linear backscatter, merge float32 HxWx4 = R, G, B (0-255), SAR, as the DFC23
+  ``make_merge.py`` writes it).
 
 Objects are bright rectangles on speckled dark clutter, so a tiny model can learn them.
 """
@@ -24,6 +25,9 @@ from .ubcv2 import UBCV2_FINE_CLASSES
 
 # (height, width, suffix) cycled over the SARDet images: the release mixes all three.
 SARDET_SHAPES = ((128, 128, '.jpg'), (96, 128, '.bmp'), (128, 96, '.png'))
+# UBC-V2 SAR is float32 linear backscatter (about 0.26 +- 0.6): synthetic 0-255-like
+# brightness is divided by this.
+UBCV2_SAR_SCALE = 150.0
 
 
 def write_json(path, content):
@@ -163,10 +167,10 @@ def make_synthetic_ubcv2(root, splits=dict(train=4, val=2), size=64, seed=0,
                     id=len(annotations) + 1, image_id=image_id, category_id=name_to_id[roof],
                     bbox=[x, y, w, h], area=w * h, iscrowd=0, segmentation=_polygon(x, y, w, h)))
             rgb = np.clip(rgb, 0, 255).astype(np.uint8)
-            sar = np.clip(sar, 0, 255).astype(np.uint8)
+            sar = (np.maximum(sar, 0) / UBCV2_SAR_SCALE).astype(np.float32)
             name = f'P{image_id:04d}.tif'
-            for folder, array in (('rgb', rgb), ('sar', sar),
-                                  ('merge', np.concatenate([rgb, sar[..., None]], -1))):
+            merge = np.concatenate([rgb, sar[..., None]], -1, dtype=np.float32)
+            for folder, array in (('rgb', rgb), ('sar', sar), ('merge', merge)):
                 path = osp.join(str(root), split, folder, name)
                 os.makedirs(osp.dirname(path), exist_ok=True)
                 if array.ndim == 2 or array.shape[2] == 3:

@@ -77,8 +77,54 @@ def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_pat
     np.testing.assert_allclose(stats['sar']['mean'], [sar.mean()], rtol=1e-10)
     stats = tool.main([config, '--max-samples', '2', '--percentile-pixels', '100'])
     assert stats['samples'] == 2 and stats['rgb']['pixels'] == 2 * 64 * 64
-    with pytest.raises(ValueError, match='LoadMultiModalImages'):
-        tool.loading_pipeline([dict(type='LoadImageFromFile')])
+    with pytest.raises(ValueError, match=r'no LoadMultiModalImages .*found \[.LoadAnnot'):
+        tool.loading_pipeline([dict(type='LoadAnnotations'), dict(type='RandomFlip')])
     # Subclasses count: the change-detection loader stacks the two dates the same way.
     bitemporal = [dict(type='LoadBitemporalImages'), dict(type='RandomFlip', prob=0.5)]
     assert tool.loading_pipeline(bitemporal) == bitemporal[:1]
+
+
+def test_ubcv2_merge_files_measured_per_modality(tool, tmp_path):
+    # The UBC-V2 README command: one merge file holds R, G, B and the float32 SAR band.
+    from mars.datasets.synthetic_det import make_synthetic_ubcv2
+    make_synthetic_ubcv2(tmp_path, splits=dict(train=3))
+    config = osp.join(osp.dirname(TOOL), '..', '..', 'configs', 'detection', 'ubcv2',
+                      'mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2-fine.py')
+    root = f'train_dataloader.dataset.data_root={tmp_path}'
+    stats = tool.main([config, '--cfg-options', root])
+    folder = tmp_path / 'train' / 'merge'
+    merge = np.concatenate([read_image(folder / n).reshape(-1, 4).astype(np.float64)
+                            for n in sorted(os.listdir(folder))])
+    assert stats['samples'] == 3 and stats['sar']['pixels'] == merge.shape[0]
+    np.testing.assert_allclose(stats['rgb']['mean'], merge[:, :3].mean(0), rtol=1e-10)
+    np.testing.assert_allclose(stats['sar']['std'], merge[:, 3:].std(0), rtol=1e-10)
+    assert stats['sar']['mean'][0] < 1  # float linear SAR, as the release
+
+
+def test_single_image_datasets_measured_as_rgb(tool, tmp_path, capsys):
+    # SARDet-100k: plain image files through mmcv's LoadImageFromFile (BGR), measured in
+    # RGB order for a preprocessor that converts BGR to RGB.
+    import cv2
+
+    from mars.datasets.synthetic_det import make_synthetic_sardet
+    make_synthetic_sardet(tmp_path, splits=dict(train=3))
+    folder = tmp_path / 'JPEGImages' / 'train'
+    for name in sorted(os.listdir(folder)):  # colour, so that the channel order shows
+        img = cv2.imread(str(folder / name))
+        img[..., 2] = 255 - img[..., 2]
+        cv2.imwrite(str(folder / name), img)
+    config = osp.join(osp.dirname(TOOL), '..', '..', 'configs', 'detection', 'sardet100k',
+                      'mars-base_cascade-rcnn_fpn_paper-protocol_8xb2-1x_sardet100k.py')
+    root = f'train_dataloader.dataset.data_root={tmp_path}/'
+    stats = tool.main([config, '--cfg-options', root])
+    rgb = np.concatenate([cv2.imread(str(folder / n))[..., ::-1].reshape(-1, 3)
+                          for n in sorted(os.listdir(folder))]).astype(np.float64)
+    assert stats['samples'] == 3 and stats['img']['pixels'] == rgb.shape[0]
+    np.testing.assert_allclose(stats['img']['mean'], rgb.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(stats['img']['std'], rgb.std(0), rtol=1e-10)
+    assert stats['img']['mean'][0] > stats['img']['mean'][2]  # red made bright
+    # (pycocotools prints its own lines first)
+    snippet = [line for line in capsys.readouterr().out.splitlines()
+               if line.startswith('data_preprocessor')]
+    assert len(snippet) == 1 and snippet[0].startswith('data_preprocessor = dict(mean=[')
+    assert snippet[0].endswith('bgr_to_rgb=True)')

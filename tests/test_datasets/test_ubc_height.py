@@ -130,5 +130,5 @@ def test_synthetic_is_deterministic_and_correlated(tmp_path):
                                       tifffile.imread(str(tmp_path / 'b' / path)))
     height = tifffile.imread(osp.join(a['root'], 'train', 'height', 'train_0000.tif'))
     sar = tifffile.imread(osp.join(a['root'], 'train', 'sar', 'train_0000.tif'))
-    assert height.dtype == np.float32 and sar.dtype == np.uint8
+    assert height.dtype == np.float32 and sar.dtype == np.float32  # as the release
     assert sar[height > 0].mean() > sar[height == 0].mean()

@@ -78,7 +78,7 @@ def test_ubcv2_dist_train_two_cpu_processes(trained_ubcv2, det_configs):
     saved = load_checkpoint_file(trained_ubcv2['checkpoint'], 'cpu')['meta'][
         'input_normalization']
     assert saved['rgb']['mean'] == pytest.approx([87.01, 91.52, 83.51])
-    assert saved['sar'] == dict(mean=pytest.approx([36.42]), std=pytest.approx([33.89]))
+    assert saved['sar'] == dict(mean=pytest.approx([0.2634]), std=pytest.approx([0.5957]))
 
 
 def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2, ubcv2_root,

@@ -1,8 +1,9 @@
-"""Per-modality, per-channel mean / std / percentiles of a multi-modal dataset.
+"""Per-modality, per-channel mean / std / percentiles of a dataset.
 
 Builds the dataset of a config, runs each sample through the *loading* part of its pipeline
-only (every transform up to and including ``LoadMultiModalImages`` or a subclass, so no
-augmentation or normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
+only (every transform up to and including ``LoadMultiModalImages`` or a subclass,
+``LoadMergedModalities`` or mmcv's ``LoadImageFromFile``, so no augmentation or
+normalisation touches the numbers) and prints a ``data_preprocessor`` snippet and one JSON
 line::
 
     python tools/analysis_tools/compute_stats.py CONFIG [--split train] \\
@@ -49,13 +50,17 @@ def parse_args(argv=None):
 
 def _is_loader(transform):
     """Whether ``transform`` (config or object) is ``LoadMultiModalImages`` or a subclass
-    (e.g. the change-detection ``LoadBitemporalImages``)."""
+    (e.g. the change-detection ``LoadBitemporalImages``), ``LoadMergedModalities`` (one
+    file holding every modality as bands, UBC-V2 ``merge``) or mmcv's
+    ``LoadImageFromFile`` (one image, measured as modality ``img``)."""
+    from mmcv.transforms import LoadImageFromFile
     from mmseg.registry import TRANSFORMS
 
-    from mars.datasets.transforms import LoadMultiModalImages
+    from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
     cls = TRANSFORMS.get(transform.get('type')) if isinstance(transform, dict) else type(
         transform)
-    return isinstance(cls, type) and issubclass(cls, LoadMultiModalImages)
+    return isinstance(cls, type) and issubclass(
+        cls, (LoadMultiModalImages, LoadMergedModalities, LoadImageFromFile))
 
 
 def loading_pipeline(pipeline):
@@ -63,8 +68,8 @@ def loading_pipeline(pipeline):
     found = [i for i, transform in enumerate(pipeline) if _is_loader(transform)]
     if not found:
         types = [t.get('type') if isinstance(t, dict) else type(t).__name__ for t in pipeline]
-        raise ValueError(f'the dataset pipeline has no {LOADER} (or subclass; found '
-                         f'{types}); compute_stats measures multi-modal datasets')
+        raise ValueError(f'the dataset pipeline has no {LOADER} (or subclass), '
+                         f'LoadMergedModalities or LoadImageFromFile (found {types})')
     return list(pipeline[:found[0] + 1])
 
 
@@ -146,12 +151,15 @@ def compute_stats(dataset, percentiles=(1, 99), percentile_pixels=2_000_000, see
     bar = ProgressBar(len(dataset), file=sys.stderr) if progress else None
     for index in range(len(dataset)):
         results = dataset.pipeline(dataset.get_data_info(index))
+        img = results['img'] if results['img'].ndim == 3 else results['img'][..., None]
+        if 'modalities' not in results and img.shape[2] == 3:
+            img = img[..., ::-1]  # one colour image, loaded BGR by mmcv: measured as RGB
         start = 0
-        for name, channels, present in zip(results['modalities'],
-                                           results['modality_channels'],
-                                           results['modality_mask']):
+        for name, channels, present in zip(results.get('modalities', ('img', )),
+                                           results.get('modality_channels', img.shape[2:]),
+                                           results.get('modality_mask', (True, ))):
             if present:
-                values = results['img'][..., start:start + channels].reshape(-1, channels)
+                values = img[..., start:start + channels].reshape(-1, channels)
                 stats.setdefault(name, ChannelStats(channels, per_image, rng)).update(values)
             start += channels
         if bar:
@@ -164,9 +172,15 @@ def compute_stats(dataset, percentiles=(1, 99), percentile_pixels=2_000_000, see
 
 
 def preprocessor_snippet(stats):
-    """A ``data_preprocessor`` config line with the measured mean and std."""
+    """A ``data_preprocessor`` config line with the measured mean and std: per modality,
+    or, for one image (``img``, RGB order), mmdet / mmseg's ``mean`` / ``std``."""
     def fmt(values):
         return '[' + ', '.join(f'{v:.2f}' for v in values) + ']'
+
+    if set(stats) - {'samples'} == {'img'}:
+        img = stats['img']
+        bgr = ', bgr_to_rgb=True' if len(img['mean']) == 3 else ''
+        return f'data_preprocessor = dict(mean={fmt(img["mean"])}, std={fmt(img["std"])}{bgr})'
 
     parts = [f'{name}=dict(mean={fmt(s["mean"])}, std={fmt(s["std"])})'
              for name, s in stats.items() if name != 'samples']

@@ -1,4 +1,6 @@
-# 80k iterations, AdamW with linear warm-up then poly decay (the MaRS fine-tuning recipe).
+# 80k iterations, AdamW with linear warm-up then poly decay: this project's recipe (lr and
+# weight decay as mmseg's Swin UPerNet configs), not the MaRS authors' protocol (their
+# downstream runs are the *_paper-protocol_* configs).
 # The learning rate assumes 8 GPUs x 2 images; scale it with the total batch size.
 optimizer = dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01)
 optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)

@@ -9,6 +9,10 @@ _base_ = [
 ]
 num_classes = 1
 model = dict(
+    # The merge files are float32: R, G, B on 0-255 and SAR as float linear backscatter,
+    # normalised with its own statistics (the MaRS authors' numbers, see README), not the
+    # Umbra uint8 ones of the base, which would make it near-constant.
+    data_preprocessor=dict(modalities=dict(sar=dict(mean=[0.2634], std=[0.5957]))),
     roi_head=dict(
         bbox_head=[
             dict(

@@ -5,6 +5,11 @@ _base_ = [
     '../../_base_/datasets/ubc_height.py', '../../_base_/default_runtime.py',
     '../../_base_/schedules/schedule_40k.py'
 ]
+# UBC SAR is float32 linear backscatter: its own statistics (the MaRS authors' numbers,
+# see README), not the Umbra uint8 ones of the base, which would make it near-constant.
+# RGB is uint8 and keeps the MaRS 0-255 statistics.
+model = dict(
+    data_preprocessor=dict(modalities=dict(sar=dict(mean=[0.2634], std=[0.5957]))))
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     constructor='MaRSLayerDecayOptimizerConstructor',

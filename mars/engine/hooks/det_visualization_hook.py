@@ -9,18 +9,17 @@ from mmengine.utils import mkdir_or_exist
 
 from mars.datasets.transforms.loading import read_image
 from mars.registry import register_downstream
-from .multimodal_visualization_hook import sar_to_uint8
+from .multimodal_visualization_hook import optical_to_uint8, sar_to_uint8
 
 
 def _as_display(array, is_sar):
-    """uint8 RGB view of an image: SAR (first band) in dB as grey, optical as it is
-    (stretched per band when not uint8)."""
+    """uint8 RGB view of an image: SAR (first band) in dB as grey, optical through
+    :func:`optical_to_uint8`."""
     if array.ndim == 2:
         array = array[..., None]
     if is_sar:
         return np.repeat(sar_to_uint8(array[..., 0])[..., None], 3, axis=2)
-    if array.dtype != np.uint8:
-        array = np.stack([sar_to_uint8(band) for band in np.moveaxis(array, -1, 0)], -1)
+    array = optical_to_uint8(array)
     return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array[..., :3]
 
 

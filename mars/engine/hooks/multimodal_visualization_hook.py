@@ -15,14 +15,22 @@ def sar_to_uint8(sar, low=2, high=98):
     return (np.clip((db - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
 
 
-def to_display(array, optical=True):
-    """uint8 RGB for display: the first 3 bands of an optical image (non-uint8 bands
-    stretched), or the first band of a SAR (or single-band) image, dB stretch, as grey."""
-    if optical and array.ndim == 3 and array.shape[2] >= 3:
-        rgb = array[..., :3]
-        if rgb.dtype != np.uint8:
-            rgb = np.stack([sar_to_uint8(band) for band in np.moveaxis(rgb, -1, 0)], -1)
+def optical_to_uint8(rgb):
+    """uint8 view of optical bands: uint8 as they are, other dtypes holding 0-255 values
+    (e.g. a float32 R, G, B, SAR merge file) rounded, anything else stretched per band."""
+    if rgb.dtype == np.uint8:
         return rgb
+    if rgb.size and rgb.min() >= 0 and 1 < rgb.max() <= 255:
+        return np.rint(rgb).astype(np.uint8)
+    return np.stack([sar_to_uint8(band) for band in np.moveaxis(rgb, -1, 0)], -1)
+
+
+def to_display(array, optical=True):
+    """uint8 RGB for display: the first 3 bands of an optical image
+    (:func:`optical_to_uint8`), or the first band of a SAR (or single-band) image, dB
+    stretch, as grey."""
+    if optical and array.ndim == 3 and array.shape[2] >= 3:
+        return optical_to_uint8(array[..., :3])
     band = array if array.ndim == 2 else array[..., 0]
     return np.repeat(sar_to_uint8(band)[..., None], 3, axis=2)
 
