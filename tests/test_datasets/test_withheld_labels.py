@@ -141,8 +141,8 @@ def test_bright_label_free_split_through_the_tools(bright_unlabelled, tmp_path, 
     run_tool('train.py', BRIGHT_TINY, '--work-dir', work_dir, '--cfg-options', *data)
     out = tmp_path / 'submission'
     log = run_tool('test.py', BRIGHT_TINY, work_dir / 'iter_2.pth', '--work-dir',
-                   tmp_path / 'test', '--out', out, '--cfg-options', *data,
-                   'test_dataloader.dataset.split=test',
+                   tmp_path / 'test', '--out', out, '--show-dir', 'vis', '--cfg-options',
+                   *data, 'test_dataloader.dataset.split=test',
                    'test_dataloader.dataset.with_labels=False')
     names = bright_unlabelled['names']['test']
     assert len(re.findall(r'labels withheld \(dataset with_labels=False\): metrics skipped; '
@@ -161,6 +161,10 @@ def test_bright_label_free_split_through_the_tools(bright_unlabelled, tmp_path, 
     results = json.loads((tmp_path / 'test' / 'test_results.json').read_text())
     assert results['metrics'] == {}
     assert 'mIoU' not in log.split('labels withheld')[-1]
+    # --show-dir draws pre RGB | post SAR | prediction (no truth panel) for every tile.
+    drawings = sorted((tmp_path / 'test' / 'vis').rglob('*.png'))
+    assert len(drawings) == len(names)
+    assert Image.open(drawings[0]).size == (3 * 96, 96)
 
 
 def test_ubc_label_free_split_through_the_tools(ubc_unlabelled, tmp_path, run_tool):
