@@ -1,6 +1,6 @@
 """UBC building height (DFC23 track 2): RGB + SAR in, per-pixel height in metres out.
 
-Layout of the release (DESIGN.md section 6)::
+Layout of the release::
 
     data_root/{train,val,test}/rgb/<id>.tif      uint8 HxWx3
     data_root/{train,val,test}/sar/<id>.tif      HxW
