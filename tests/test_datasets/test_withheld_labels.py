@@ -18,6 +18,7 @@ from mars.datasets import BRIGHTDataset, UBCHeightDataset
 from mars.datasets.synthetic import make_synthetic_ubc_height
 from mars.datasets.synthetic_change import make_synthetic_bright
 from mars.evaluation.metrics import DamageMetric, HeightMetric
+from mars.utils.geotiff import GeoTiffReader, utm_geo_tags, write_geotiff
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BRIGHT_TINY = osp.join(REPO, 'tests', 'test_change', 'configs',
@@ -117,8 +118,11 @@ def test_damage_metric_writes_the_dfc25_submission_for_withheld_labels(tmp_path)
 
 
 def test_height_metric_writes_the_dfc23_height_folder_for_withheld_labels(tmp_path):
+    rgb = tmp_path / 'test' / 'rgb' / 'P0021.tif'
+    rgb.parent.mkdir(parents=True)
+    write_geotiff(str(rgb), np.zeros((2, 2, 3), np.uint8), utm_geo_tags())
     sample = dict(pred_depth_map=dict(data=torch.tensor([[[1.5, 0.0], [20.25, 3.0]]])),
-                  img_path=str(tmp_path / 'test' / 'rgb' / 'P0021.tif'))
+                  img_path=str(rgb))
     metric = HeightMetric()
     metric.dataset_meta = dict(classes=('height', ), labels_withheld=True)
     with pytest.raises(ValueError, match='output_dir.*--out'):
@@ -129,6 +133,9 @@ def test_height_metric_writes_the_dfc23_height_folder_for_withheld_labels(tmp_pa
     assert metric.compute_metrics(metric.results) == {}
     height = tifffile.imread(tmp_path / 'submit' / 'height' / 'P0021.tif')
     assert height.dtype == np.float32 and height.tolist() == [[1.5, 0.0], [20.25, 3.0]]
+    with GeoTiffReader(str(tmp_path / 'submit' / 'height' / 'P0021.tif')) as written, \
+            GeoTiffReader(str(rgb)) as source:
+        assert written.geo_tags == source.geo_tags != {}
     with pytest.raises(ValueError, match='needs an output_dir'):
         HeightMetric(format_only=True)
 
