@@ -4,9 +4,18 @@ import re
 
 from mars.registry import register_downstream
 from .whu_cd import BitemporalSegDataset
+from .withheld_labels import without_labels
 
 # `<event>_<8 digits>_...`: the event is everything before the last 8-digit tile id.
 EVENT_PATTERN = re.compile(r'(.+)_(\d{8})(?:_|$)')
+
+
+def _tile_match(name, what):
+    match = EVENT_PATTERN.match(osp.basename(name))
+    if match is None:
+        raise ValueError(f'BRIGHT file name {name!r} does not follow '
+                         f'<event>_<8 digits>_...: cannot tell its {what}')
+    return match
 
 
 def bright_event(name):
@@ -22,12 +31,22 @@ def bright_event(name):
     Raises:
         ValueError: The name does not follow ``<event>_<8 digits>_...``.
     """
-    base = osp.basename(name)
-    match = EVENT_PATTERN.match(base)
-    if match is None:
-        raise ValueError(f'BRIGHT file name {name!r} does not follow '
-                         f'<event>_<8 digits>_...: cannot tell its event')
-    return match.group(1)
+    return _tile_match(name, 'event').group(1)
+
+
+def bright_tile(name):
+    """Tile name ``<event>_<8 digits>`` of a BRIGHT file or sample name.
+
+    Args:
+        name (str): File path or name, as for :func:`bright_event`.
+
+    Returns:
+        str: The tile, e.g. ``'bata-explosion_00000003'``.
+
+    Raises:
+        ValueError: The name does not follow ``<event>_<8 digits>_...``.
+    """
+    return '_'.join(_tile_match(name, 'tile').groups())
 
 
 @register_downstream('DATASETS', det=False)
@@ -47,8 +66,15 @@ class BRIGHTDataset(BitemporalSegDataset):
     select from flat ``pre-event/``, ``post-event/``, ``target/`` folders. Dates are named
     ``pre`` and ``post``; each data info also carries ``event``.
 
+    DFC25 track 2 released its val and test splits without ``target/`` (the benchmark
+    scored submissions): ``with_labels=False`` reads such a split, drops
+    ``LoadRSAnnotations`` from the pipeline and marks the metainfo ``labels_withheld``, so
+    :class:`~mars.evaluation.DamageMetric` writes the submission PNGs instead of metrics.
+
     Args:
         split (str): Split folder under ``data_root`` (``''``: none). Defaults to 'train'.
+        with_labels (bool): Read ``target/``. False for a split whose labels are withheld.
+            Defaults to True.
         **kwargs: Passed to :class:`BitemporalSegDataset` (``data_root``, ``split_file``,
             ``pipeline``, ...).
     """
@@ -60,11 +86,17 @@ class BRIGHTDataset(BitemporalSegDataset):
                  post=dict(folder='post-event', suffix='_post_disaster.tif'))
     LABEL = dict(folder='target', suffix='_building_damage.tif')
 
-    def __init__(self, split='train', **kwargs):
+    LABEL_LOADERS = ('LoadRSAnnotations', 'LoadAnnotations')
+
+    def __init__(self, split='train', with_labels=True, **kwargs):
         for key in ('dates', 'modalities', 'label'):
             if key in kwargs:
                 raise ValueError(f'BRIGHTDataset has a fixed layout: do not pass {key}=')
-        super().__init__(dates=self.DATES, split=split, label=self.LABEL, **kwargs)
+        self.with_labels = with_labels
+        if not with_labels:
+            kwargs = without_labels(type(self).__name__, kwargs, self.LABEL_LOADERS)
+        super().__init__(dates=self.DATES, split=split,
+                         label=self.LABEL if with_labels else None, **kwargs)
 
     def load_data_list(self):
         """Pair pre-event, post-event and target files; tag each sample with its event.

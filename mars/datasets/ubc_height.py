@@ -1,6 +1,6 @@
 """UBC building height (DFC23 track 2): RGB + SAR in, per-pixel height in metres out.
 
-Layout of the release (DESIGN.md section 6)::
+Layout of the release::
 
     data_root/{train,val,test}/rgb/<id>.tif      uint8 HxWx3
     data_root/{train,val,test}/sar/<id>.tif      HxW
@@ -19,6 +19,7 @@ import numpy as np
 
 from mars.registry import register_downstream
 from .multimodal_seg import MultiModalSegDataset
+from .withheld_labels import without_labels
 
 UBC_SPLITS = ('train', 'val', 'test')
 HEIGHT_FOLDERS = ('height', 'dsm')
@@ -67,6 +68,12 @@ class UBCHeightDataset(MultiModalSegDataset):
     ``split``. The ids used are written to ``<split_record_dir>/<part>_ids.txt`` when
     ``split_record_dir`` is given (e.g. the work dir), so a run can be reproduced.
 
+    DFC23 track 2 released its test split without heights (the benchmark scored
+    submissions): ``with_labels=False`` reads ``<split>/rgb`` and ``<split>/sar`` only
+    (``height_path`` is None), drops ``LoadHeightAnnotation`` from the pipeline and marks
+    the metainfo ``labels_withheld``, so :class:`~mars.evaluation.HeightMetric` writes
+    the submission TIFFs instead of metrics.
+
     Args:
         split (str): ``'train'``, ``'val'`` or ``'test'``: the folder read (``train`` when
             ``holdout`` is given). Defaults to 'train'.
@@ -76,6 +83,8 @@ class UBCHeightDataset(MultiModalSegDataset):
             ``holdout`` or not). Defaults to None (write nothing).
         height_folder (str, optional): Name of the height folder; None finds ``height`` or
             ``dsm``. Defaults to None.
+        with_labels (bool): Read the height folder. False for a split whose labels are
+            withheld (not with ``holdout``). Defaults to True.
         **kwargs: Passed to :class:`MultiModalSegDataset` / ``BaseSegDataset``
             (``data_root``, ``pipeline``, ``test_mode``, ...).
     """
@@ -84,8 +93,10 @@ class UBCHeightDataset(MultiModalSegDataset):
     MODALITIES = dict(rgb=dict(folder='rgb', suffix='.tif'),
                       sar=dict(folder='sar', suffix='.tif'))
 
+    LABEL_LOADERS = ('LoadHeightAnnotation', )
+
     def __init__(self, split='train', holdout=None, split_record_dir=None, height_folder=None,
-                 **kwargs):
+                 with_labels=True, **kwargs):
         if split not in UBC_SPLITS:
             raise ValueError(f'split must be one of {UBC_SPLITS}, got {split!r}')
         for key in ('modalities', 'label', 'split_file', 'ann_file'):
@@ -96,11 +107,19 @@ class UBCHeightDataset(MultiModalSegDataset):
         self.split_record_dir = split_record_dir
         self.height_folder = height_folder
         self.folder = 'train' if self.holdout else split
-        data_root = kwargs.get('data_root') or ''
-        self.height_folder = self._find_height_folder(osp.join(data_root, self.folder))
-        super().__init__(
-            modalities=self.MODALITIES,
-            label=dict(folder=self.height_folder, suffix='.tif'), **kwargs)
+        self.with_labels = with_labels
+        if not with_labels:
+            if holdout is not None:
+                raise ValueError('UBCHeightDataset: holdout splits labelled train/ data; it '
+                                 'cannot be combined with with_labels=False (set '
+                                 'holdout=None)')
+            kwargs = without_labels(type(self).__name__, kwargs, self.LABEL_LOADERS)
+            label = None
+        else:
+            data_root = kwargs.get('data_root') or ''
+            self.height_folder = self._find_height_folder(osp.join(data_root, self.folder))
+            label = dict(folder=self.height_folder, suffix='.tif')
+        super().__init__(modalities=self.MODALITIES, label=label, **kwargs)
 
     @staticmethod
     def _check_holdout(holdout, split):

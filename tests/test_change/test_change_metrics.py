@@ -66,8 +66,68 @@ def test_damage_metric_sums_over_split_and_per_event():
     # Event 2: [[.], [.], [0, 0, 1, 1], [0, 0, 1, 2]] -> OA 3/5, every pixel a building.
     assert results['OA.noto-earthquake'] == 60.0
     assert results['loc_F1.noto-earthquake'] == 100.0
-    # intact is absent there: damage F1 = harmonic mean of 1/2 and 2/3 = 4/7.
-    assert results['damage_F1.noto-earthquake'] == round(100 * 4 / 7, 2)
+    # Background and intact are absent there; BRIGHT's Evaluator counts them as IoU 0 and
+    # intact's F1 as 0: mIoU = (0 + 0 + 1/3 + 1/2) / 4 = 5/24, damage F1 = 0.
+    assert results['mIoU.noto-earthquake'] == round(100 * 5 / 24, 2)
+    assert results['damage_F1.noto-earthquake'] == 0.0
+    # Event 1 lacks damaged and destroyed: (1/2 + 1/3 + 0 + 0) / 4 = 5/24, damage F1 0.
+    assert results['mIoU.bata-explosion'] == round(100 * 5 / 24, 2)
+    assert results['damage_F1.bata-explosion'] == 0.0
+
+    # absent_classes='ignore' leaves them out: mIoU (1/3 + 1/2) / 2 = 5/12, damage F1 =
+    # harmonic mean of 1/2 and 2/3 = 4/7; event 1: (1/2 + 1/3) / 2, intact F1 2/3.
+    ours = _run(DamageMetric(absent_classes='ignore'), samples, BRIGHT_CLASSES)
+    assert ours['mIoU.noto-earthquake'] == round(100 * 5 / 12, 2)
+    assert ours['damage_F1.noto-earthquake'] == round(100 * 4 / 7, 2)
+    assert ours['mIoU.bata-explosion'] == round(100 * 5 / 12, 2)
+    assert ours['damage_F1.bata-explosion'] == round(100 * 2 / 3, 2)
+    # Over the whole split every class is present: both definitions agree.
+    assert all(ours[key] == results[key] for key in ('mIoU', 'OA', 'loc_F1', 'damage_F1'))
+
+
+def test_absent_class_counts_as_brights_evaluator_counts_it():
+    """A class absent from truth and prediction: IoU 0 / F1 0 (BRIGHT), or left out."""
+    # Rows truth, columns prediction; nothing is damaged, nothing predicted damaged.
+    matrix = np.array([[8, 1, 0, 1],
+                       [1, 3, 0, 0],
+                       [0, 0, 0, 0],
+                       [0, 0, 0, 2]])
+    bright = damage_metrics(matrix, BRIGHT_CLASSES)
+    # IoU: background 8/(10+9-8) = 8/11, intact 3/(4+4-3) = 3/5, damaged 0/0 -> 0,
+    # destroyed 2/(2+3-2) = 2/3; mIoU over all four classes.
+    assert bright['IoU.damaged'] == 0
+    assert bright['mIoU'] == pytest.approx(100 * (8 / 11 + 3 / 5 + 2 / 3) / 4)
+    assert round(bright['mIoU'], 2) == 49.85
+    assert bright['OA'] == pytest.approx(100 * 13 / 16)
+    # Building vs background: TP 3 + 2, FN 1 (intact predicted background), FP 2.
+    assert bright['loc_F1'] == pytest.approx(100 * 10 / 13)
+    # On truth building pixels: intact TP 3 FN 1 FP 0 -> 6/7; damaged 0; destroyed 1
+    # (the background pixel predicted destroyed is not a building pixel).
+    assert bright['F1_damage.intact'] == pytest.approx(100 * 6 / 7)
+    assert bright['F1_damage.damaged'] == 0
+    assert bright['F1_damage.destroyed'] == pytest.approx(100)
+    assert bright['damage_F1'] == 0
+
+    ours = damage_metrics(matrix, BRIGHT_CLASSES, absent_classes='ignore')
+    assert np.isnan(ours['IoU.damaged']) and np.isnan(ours['F1_damage.damaged'])
+    assert round(ours['mIoU'], 2) == 66.46  # (8/11 + 3/5 + 2/3) / 3
+    assert ours['damage_F1'] == pytest.approx(100 * 12 / 13)  # harmonic of 6/7 and 1
+    assert ours['loc_F1'] == bright['loc_F1'] and ours['OA'] == bright['OA']
+
+    # No building anywhere: BRIGHT's rule gives loc F1 0 and mIoU (1 + 0 + 0 + 0) / 4.
+    empty = np.zeros((4, 4), np.int64)
+    empty[0, 0] = 5
+    bright = damage_metrics(empty, BRIGHT_CLASSES)
+    assert bright['mIoU'] == 25 and bright['loc_F1'] == 0 and bright['damage_F1'] == 0
+    ours = damage_metrics(empty, BRIGHT_CLASSES, absent_classes='ignore')
+    assert ours['mIoU'] == 100 and np.isnan(ours['loc_F1']) and np.isnan(ours['damage_F1'])
+
+
+def test_absent_classes_option_is_checked():
+    with pytest.raises(ValueError, match="absent_classes.*'skip'"):
+        DamageMetric(absent_classes='skip')
+    with pytest.raises(ValueError, match="absent_classes.*'skip'"):
+        damage_metrics(np.eye(4), BRIGHT_CLASSES, absent_classes='skip')
 
 
 def test_perfect_prediction_scores_100():

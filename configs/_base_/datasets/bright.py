@@ -35,8 +35,13 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
+# DFC25 track 2 val / test without target/ (labels withheld): add `with_labels=False` to
+# the dataset and give tools/test.py `--out DIR`; it writes the submission PNGs and zip
+# instead of metrics (see configs/change/bright/README.md).
 test_dataloader = val_dataloader
 # mIoU over the 4 classes (DFC25 ranking), OA, localisation F1, damage F1 (harmonic mean
 # over intact / damaged / destroyed on ground-truth building pixels), overall and per event.
-val_evaluator = dict(type='DamageMetric')
+# absent_classes='zero': a class absent from truth and prediction counts as IoU 0 / F1 0,
+# as BRIGHT's own Evaluator counts it; 'ignore' leaves it out of the means.
+val_evaluator = dict(type='DamageMetric', absent_classes='zero')
 test_evaluator = val_evaluator

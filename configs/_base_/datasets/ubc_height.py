@@ -31,6 +31,9 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='val',
                  holdout=dict(fraction=0.2, seed=0, part='val'), pipeline=test_pipeline))
+# DFC23 track 2 test (heights withheld): test_dataloader.dataset.split=test, holdout=None,
+# with_labels=False and tools/test.py --out DIR write DIR/height/<id>.tif instead of
+# metrics (see configs/height/ubc/README.md).
 test_dataloader = val_dataloader
 # Errors accumulated over every pixel of the split (metres), all pixels and buildings.
 val_evaluator = dict(type='HeightMetric')

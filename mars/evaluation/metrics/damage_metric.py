@@ -1,15 +1,25 @@
 """Building-damage metrics (BRIGHT / DFC25 track 2), overall and per disaster event."""
+import os
+import os.path as osp
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
-from mars.datasets.bright import bright_event
+from mars.datasets.bright import bright_event, bright_tile
 from mars.registry import register_downstream
-from .seg_confusion_metric import SegConfusionMetric, _ratio, confusion_matrix_metrics
+from .seg_confusion_metric import (SegConfusionMetric, _nanmean, _ratio,
+                                   confusion_matrix_metrics)
 
 SUMMARY_KEYS = ('mIoU', 'OA', 'loc_F1', 'damage_F1')
+# How a class absent from both truth and prediction counts: 'zero' as BRIGHT's own
+# Evaluator (IoU 0, F1 0: it lowers mIoU and zeroes damage_F1), 'ignore' left out.
+ABSENT_CLASSES = ('zero', 'ignore')
+# DFC25 track 2 submission: one PNG per tile, named as its label, zipped without folders.
+SUBMISSION_SUFFIX = '_building_damage.png'
+SUBMISSION_ZIP = 'submission.zip'
 
 
 def harmonic_mean(values):
@@ -30,10 +40,10 @@ def harmonic_mean(values):
     return float(values.size / (1. / values).sum())
 
 
-def damage_metrics(matrix, class_names):
+def damage_metrics(matrix, class_names, absent_classes='zero'):
     """Damage-assessment metrics of a confusion matrix whose class 0 is background.
 
-    - ``mIoU``: mean IoU over all classes (the DFC25 track 2 ranking number); ``OA``:
+    - ``mIoU``: mean IoU over the classes (the DFC25 track 2 ranking number); ``OA``:
       overall pixel accuracy; ``IoU.<class>``: per-class IoU.
     - ``loc_F1``: F1 of building (any class > 0) against background, i.e. of the 2x2
       matrix obtained by merging the damage classes.
@@ -42,25 +52,34 @@ def damage_metrics(matrix, class_names):
       class ``c``, true positives are building pixels of class ``c`` predicted ``c``,
       false negatives building pixels of class ``c`` predicted anything else (background
       included), false positives building pixels of another class predicted ``c``.
-      ``F1_damage.<class>`` holds each F1. A class absent from the building pixels and
-      never predicted there has no F1 and is left out of the harmonic mean; a class with
-      F1 0 makes it 0.
+      ``F1_damage.<class>`` holds each F1; a class with F1 0 makes the mean 0.
+
+    A class absent from both truth and prediction (and, for ``loc_F1``, no building
+    pixel in either) has no IoU / F1. With ``absent_classes='zero'`` (BRIGHT's own
+    ``Evaluator`` of ``bda_benchmark/util_func/metrics.py``) it counts as 0: it stays in
+    the mean IoU and makes ``damage_F1`` 0. With ``'ignore'`` it is NaN and left out of
+    both means.
 
     All values are in percent. Rows of ``matrix`` are ground truth, columns prediction.
 
     Args:
         matrix (np.ndarray): ``K x K`` confusion matrix of counts (``K >= 2``).
         class_names (Sequence[str]): The ``K`` class names, background first.
+        absent_classes (str): ``'zero'`` or ``'ignore'``. Defaults to 'zero'.
 
     Returns:
         OrderedDict[str, float]: ``mIoU``, ``OA``, ``loc_F1``, ``damage_F1``, then
         ``IoU.<class>`` for every class and ``F1_damage.<class>`` for classes 1..K-1.
     """
+    if absent_classes not in ABSENT_CLASSES:
+        raise ValueError(f'absent_classes must be one of {ABSENT_CLASSES}, got '
+                         f'{absent_classes!r}')
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.shape[0] < 2:
         raise ValueError(f'damage metrics need background and at least one building class, '
                          f'got a {matrix.shape[0]}-class matrix')
     base = confusion_matrix_metrics(matrix, class_names)
+    iou = np.array([base[f'IoU.{name}'] for name in class_names]) / 100
     building_tp = matrix[1:, 1:].sum()
     loc_f1 = _ratio(2 * building_tp,
                     2 * building_tp + matrix[0, 1:].sum() + matrix[1:, 0].sum())
@@ -70,11 +89,13 @@ def damage_metrics(matrix, class_names):
     fn = on_buildings.sum(axis=1) - tp
     fp = on_buildings[:, 1:].sum(axis=0) - tp
     damage_f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    if absent_classes == 'zero':
+        iou, loc_f1, damage_f1 = (np.nan_to_num(v, nan=0.) for v in (iou, loc_f1, damage_f1))
     results = OrderedDict(
-        mIoU=base['mIoU'], OA=base['aAcc'], loc_F1=float(loc_f1) * 100,
+        mIoU=_nanmean(iou) * 100, OA=base['aAcc'], loc_F1=float(loc_f1) * 100,
         damage_F1=harmonic_mean(damage_f1) * 100)
-    for name in class_names:
-        results[f'IoU.{name}'] = base[f'IoU.{name}']
+    for name, value in zip(class_names, iou):
+        results[f'IoU.{name}'] = float(value) * 100
     for name, value in zip(class_names[1:], damage_f1):
         results[f'F1_damage.{name}'] = float(value) * 100
     return results
@@ -107,9 +128,29 @@ class DamageMetric(SegConfusionMetric):
             ``output_dir``, ``format_only``, ``collect_device``, ``prefix``).
     """
 
-    def __init__(self, per_event=True, **kwargs):
+    def __init__(self, per_event=True, absent_classes='zero', **kwargs):
         super().__init__(**kwargs)
+        if absent_classes not in ABSENT_CLASSES:
+            raise ValueError(f'DamageMetric: absent_classes must be one of '
+                             f'{ABSENT_CLASSES}, got {absent_classes!r}')
         self.per_event = per_event
+        self.absent_classes = absent_classes
+
+    def _prediction_name(self, data_sample):
+        """``<event>_<8 digits>_building_damage.png``, as the label and the submission."""
+        path = data_sample['img_path']
+        path = path[0] if isinstance(path, (list, tuple)) else path
+        return bright_tile(path) + SUBMISSION_SUFFIX
+
+    def _finish_predictions(self, written):
+        """Zip the written PNGs, without folders, for the DFC25 track 2 upload."""
+        zip_path = osp.join(self.output_dir, SUBMISSION_ZIP)
+        part = zip_path + '.part'
+        with zipfile.ZipFile(part, 'w', zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(written):
+                archive.write(path, arcname=osp.basename(path))
+        os.replace(part, zip_path)
+        return f' in the DFC25 track 2 submission form, zipped into {zip_path}'
 
     def _sample_result(self, data_sample, matrix):
         """``(event, confusion matrix)`` of one sample (event None without ``per_event``)."""
@@ -124,9 +165,8 @@ class DamageMetric(SegConfusionMetric):
         Returns:
             dict[str, float]: The metrics described in the class docstring.
         """
-        if self.format_only:
-            print_log(f'predictions written to {self.output_dir}; format_only: no metrics',
-                      logger='current')
+        if self.predict_only:
+            self._log_predict_only(results)
             return OrderedDict()
         class_names = list(self.dataset_meta['classes'])
         num_classes = len(class_names)
@@ -136,8 +176,8 @@ class DamageMetric(SegConfusionMetric):
             total += matrix
             if event is not None:
                 events[event] = events.get(event, 0) + matrix
-        metrics = damage_metrics(total, class_names)
-        per_event = {event: damage_metrics(events[event], class_names)
+        metrics = damage_metrics(total, class_names, self.absent_classes)
+        per_event = {event: damage_metrics(events[event], class_names, self.absent_classes)
                      for event in sorted(events)}
         self._log_tables(metrics, per_event, class_names)
         for event, values in per_event.items():

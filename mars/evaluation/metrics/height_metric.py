@@ -9,13 +9,14 @@ import os.path as osp
 from collections import OrderedDict
 
 import numpy as np
-import tifffile
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.utils import mkdir_or_exist
 
+from mars.datasets.withheld_labels import labels_withheld
 from mars.registry import register_downstream
+from mars.utils.geotiff import GeoTiffReader, write_geotiff
 
 DELTA_BASE = 1.25
 SUM_KEYS = ('count', 'abs', 'sq', 'building_count', 'building_abs', 'building_sq',
@@ -126,24 +127,47 @@ class HeightMetric(BaseMetric):
         collect_device (str): Device for gathering results. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to None.
         output_dir (str, optional): Also write each prediction as a float32 TIFF of metres,
-            ``<output_dir>/<image name>.tif`` (``tools/test.py --out``). Defaults to None.
+            ``<output_dir>/<image name>.tif`` (``tools/test.py --out``), with the input's
+            georeferencing tags. Defaults to None.
+        format_only (bool): Only write predictions, compute nothing. Needs
+            ``output_dir``. A dataset built with ``with_labels=False`` (DFC23 track 2
+            test: heights withheld) has the same effect. The predictions then go to
+            ``<output_dir>/height/<id>.tif``, the height part of the DFC23 track 2
+            submission folder. Defaults to False.
         keep_results (bool): Set by ``tools/test.py --out``; written predictions are always
             kept. Defaults to False.
     """
 
     def __init__(self, max_height=None, collect_device='cpu', prefix=None, output_dir=None,
-                 keep_results=False, **kwargs):
+                 format_only=False, keep_results=False, **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        if format_only and output_dir is None:
+            raise ValueError('HeightMetric: format_only=True needs an output_dir')
         self.max_height = max_height
         self.output_dir = output_dir
+        self.format_only = format_only
         if output_dir is not None:
             mkdir_or_exist(output_dir)
 
-    def _write_prediction(self, data_sample):
-        """Save the predicted heights (metres) as a float32 TIFF named after the input."""
-        name = osp.splitext(osp.basename(data_sample['img_path']))[0]
+    @property
+    def predict_only(self):
+        """bool: Write predictions and compute nothing (``format_only`` or labels
+        withheld)."""
+        return self.format_only or labels_withheld(self.dataset_meta)
+
+    def _write_prediction(self, data_sample, folder):
+        """Save the predicted heights (metres) as a float32 TIFF named after the input,
+        with its georeferencing tags; returns the path."""
+        image = data_sample['img_path']
         height = data_sample['pred_depth_map']['data'].squeeze(0).cpu().numpy()
-        tifffile.imwrite(osp.join(self.output_dir, f'{name}.tif'), height.astype(np.float32))
+        geo_tags = {}
+        if osp.splitext(image)[1].lower() in ('.tif', '.tiff') and osp.isfile(image):
+            with GeoTiffReader(image) as reader:
+                geo_tags = reader.geo_tags
+        mkdir_or_exist(folder)
+        path = osp.join(folder, osp.splitext(osp.basename(image))[0] + '.tif')
+        write_geotiff(path, height.astype(np.float32), geo_tags)
+        return path
 
     def process(self, data_batch, data_samples):
         """Add the error sums of each sample of a batch to ``self.results``.
@@ -153,6 +177,16 @@ class HeightMetric(BaseMetric):
             data_samples (Sequence[dict]): Model outputs with ``pred_depth_map`` and
                 ``gt_depth_map``.
         """
+        if self.predict_only:
+            if self.output_dir is None:
+                raise ValueError(
+                    'HeightMetric: the labels of this split are withheld (dataset '
+                    'with_labels=False), so its predictions are written, not scored: set '
+                    "the evaluator's output_dir (tools/test.py --out DIR)")
+            for data_sample in data_samples:
+                self.results.append(self._write_prediction(
+                    data_sample, osp.join(self.output_dir, 'height')))
+            return
         for data_sample in data_samples:
             for key in ('pred_depth_map', 'gt_depth_map'):
                 if key not in data_sample:
@@ -165,7 +199,7 @@ class HeightMetric(BaseMetric):
                 raise ValueError(f'{data_sample.get("img_path", "sample")}: {e}') from e
             self.results.append(sums)
             if self.output_dir is not None:
-                self._write_prediction(data_sample)
+                self._write_prediction(data_sample, self.output_dir)
 
     def compute_metrics(self, results):
         """Add the per-sample sums and turn the totals into metrics.
@@ -176,6 +210,13 @@ class HeightMetric(BaseMetric):
         Returns:
             dict[str, float]: The metrics described in the class docstring.
         """
+        if self.predict_only:
+            reason = ('labels withheld (dataset with_labels=False)'
+                      if labels_withheld(self.dataset_meta) else 'format_only')
+            print_log(f'{reason}: metrics skipped; {len(results)} predictions written to '
+                      f'{osp.join(self.output_dir, "height")} (float32 metres, the height '
+                      'part of the DFC23 track 2 submission folder)', logger='current')
+            return {}
         metrics = height_metrics(add_sums(results))
         print_log('height metrics (m): ' + ', '.join(
             f'{key}={value:.4f}' for key, value in metrics.items()), logger='current')

@@ -10,6 +10,7 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.utils import mkdir_or_exist
 from prettytable import PrettyTable
 
+from mars.datasets.withheld_labels import labels_withheld
 from mars.registry import register_downstream
 
 PER_CLASS_METRICS = ('IoU', 'Precision', 'Recall', 'F1')
@@ -126,8 +127,10 @@ class SegConfusionMetric(BaseMetric):
         prefix (str, optional): Prefix of the metric names. Defaults to None.
         output_dir (str, optional): Also write each prediction as a class-index PNG
             ``<output_dir>/<image name>.png`` (``tools/test.py --out``). Defaults to None.
-        format_only (bool): Only write predictions, compute nothing (test splits without
-            labels). Needs ``output_dir``. Defaults to False.
+        format_only (bool): Only write predictions, compute nothing. Needs
+            ``output_dir``. A dataset built with ``with_labels=False`` (labels withheld)
+            sets ``labels_withheld`` in its metainfo, which has the same effect.
+            Defaults to False.
         keep_results (bool): Set by mmseg-style ``tools/test.py --out``; written
             predictions are always kept. Defaults to False.
     """
@@ -154,31 +157,60 @@ class SegConfusionMetric(BaseMetric):
                 ``gt_sem_seg``.
         """
         num_classes = len(self.dataset_meta['classes'])
+        predict_only = self.predict_only
+        if predict_only and self.output_dir is None:
+            raise ValueError(
+                f'{type(self).__name__}: the labels of this split are withheld (dataset '
+                'with_labels=False), so its predictions are written, not scored: set the '
+                "evaluator's output_dir (tools/test.py --out DIR)")
         for data_sample in data_samples:
             pred = data_sample['pred_sem_seg']['data'].squeeze()
-            if self.output_dir is not None:
-                self._write_prediction(pred, data_sample)
-            if self.format_only:
+            written = (self._write_prediction(pred, data_sample)
+                       if self.output_dir is not None else None)
+            if predict_only:
+                self.results.append(written)
                 continue
             label = data_sample['gt_sem_seg']['data'].squeeze().to(pred.device)
             self.results.append(self._sample_result(
                 data_sample, confusion_matrix(pred, label, num_classes, self.ignore_index)))
 
+    @property
+    def predict_only(self):
+        """bool: Write predictions and compute nothing (``format_only`` or labels
+        withheld)."""
+        return self.format_only or labels_withheld(self.dataset_meta)
+
+    def _log_predict_only(self, written):
+        """The one log line of a run that computes no metric; ``written``: the files."""
+        reason = ('labels withheld (dataset with_labels=False)'
+                  if labels_withheld(self.dataset_meta) else 'format_only')
+        print_log(f'{reason}: metrics skipped; {len(written)} predictions written to '
+                  f'{self.output_dir}{self._finish_predictions(written)}', logger='current')
+
+    def _finish_predictions(self, written):
+        """Hook run once all predictions are written (rank 0); returns a log-line suffix."""
+        return ''
+
     def _sample_result(self, data_sample, matrix):
         """What ``self.results`` keeps of one sample: its confusion matrix."""
         return matrix
 
-    def _write_prediction(self, pred, data_sample):
-        """Save ``pred`` as a PNG of label values, named after the (first) input image."""
+    def _prediction_name(self, data_sample):
+        """File name of a written prediction: the (first) input image's stem + ``.png``."""
         path = data_sample['img_path']
         # Change samples carry the list of their dates' files: name after the first.
         path = path[0] if isinstance(path, (list, tuple)) else path
-        name = osp.splitext(osp.basename(path))[0]
+        return osp.splitext(osp.basename(path))[0] + '.png'
+
+    def _write_prediction(self, pred, data_sample):
+        """Save ``pred`` as a single-band uint8 PNG of label values; returns its path."""
         values = pred.cpu().numpy().astype(np.uint8)
         # Undo the k -> k-1 shift of datasets whose label 0 means "ignore".
         if data_sample.get('reduce_zero_label', False):
             values = values + 1
-        mmcv.imwrite(values, osp.join(self.output_dir, f'{name}.png'))
+        path = osp.join(self.output_dir, self._prediction_name(data_sample))
+        mmcv.imwrite(values, path)
+        return path
 
     def compute_metrics(self, results):
         """Sum the per-sample matrices and turn them into metrics.
@@ -189,9 +221,8 @@ class SegConfusionMetric(BaseMetric):
         Returns:
             dict[str, float]: The metrics described in the class docstring.
         """
-        if self.format_only:
-            print_log(f'predictions written to {self.output_dir}; format_only: no metrics',
-                      logger='current')
+        if self.predict_only:
+            self._log_predict_only(results)
             return OrderedDict()
         class_names = list(self.dataset_meta['classes'])
         report = self.report_classes if self.report_classes is not None else class_names
