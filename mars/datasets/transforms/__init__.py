@@ -15,7 +15,8 @@ from .sar import SARLogTransform, SARPercentileClip
 
 __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
-    'RandomRotateBorder', 'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
+    'RandomRotateBorder',
+    'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
     'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
     'LoadHeightAnnotation', 'gdal_nodata', 'LoadMergedModalities', 'LoadBitemporalImages',
     'LoadMaRSPair', 'PairedRandomResizedCrop', 'PairedRandomFlip', 'MaRSMaskGenerator',
