@@ -20,6 +20,7 @@ def test_config_arch_table_matches_the_backbone():
     for arch, entry in table.items():
         assert tuple(entry['channels']) == MARS_ARCHS[arch]['channels']
         assert entry['stride16'] == MARS_ARCHS[arch]['channels'][2]
+        assert entry['stride32'] == MARS_ARCHS[arch]['channels'][3]
 
 
 @pytest.mark.parametrize('size, channels', [('base', 1024), ('large', 1536)])

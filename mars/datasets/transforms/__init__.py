@@ -3,7 +3,7 @@ pretraining transforms of the ``mars`` scope."""
 from .bitemporal import LoadBitemporalImages
 from .detection import LoadMergedModalities
 from .formatting import PackMultiModalSegInputs
-from .geometric import RandomRot90
+from .geometric import RandomRot90, RandomRotateBorder
 from .height import LoadHeightAnnotation, gdal_nodata
 from .loading import (LoadDeepGlobeRoadMask, LoadRSAnnotations, LoadRSImageFromFile,
                       read_image)
@@ -15,6 +15,7 @@ from .sar import SARLogTransform, SARPercentileClip
 
 __all__ = [
     'LoadRSImageFromFile', 'LoadDeepGlobeRoadMask', 'LoadRSAnnotations', 'RandomRot90',
+    'RandomRotateBorder',
     'read_image', 'LoadMultiModalImages', 'ModalitySliceTransform', 'DropModalities',
     'modality_slice', 'SARLogTransform', 'SARPercentileClip', 'PackMultiModalSegInputs',
     'LoadHeightAnnotation', 'gdal_nodata', 'LoadMergedModalities', 'LoadBitemporalImages',

@@ -1,4 +1,5 @@
 """Geometric transforms that move every channel and every label map together."""
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
@@ -86,3 +87,73 @@ class RandomRot90(BaseTransform):
 
     def __repr__(self):
         return f'{self.__class__.__name__}(prob={self.prob})'
+
+
+# Border modes of mmcv.imrotate.
+BORDER_MODES = ('constant', 'replicate', 'reflect', 'wrap', 'reflect_101')
+
+
+@register_downstream('TRANSFORMS', det=False)
+class RandomRotateBorder(BaseTransform):
+    """Rotate the image and all segmentation maps by a random angle, filling the corners
+    with a chosen border mode.
+
+    With probability ``prob`` an angle is drawn uniformly from ``[-degree, degree]`` and
+    applied about the centre, image bilinear, segmentation maps nearest. mmseg's
+    ``RandomRotate`` always fills with constants; ``border_mode='reflect_101'`` mirrors the
+    image and the label into the corners instead, as albumentations' ``Rotate`` does by
+    default (the MaRS authors' road augmentation). ``'constant'`` fills the image with
+    ``pad_val`` and the label with ``seg_pad_val`` (ignored by the losses).
+
+    Required Keys: img, seg_fields (optional). Modified Keys: img, every key in seg_fields.
+
+    Args:
+        prob (float): Probability of rotating. Defaults to 0.5.
+        degree (float): Largest absolute angle in degrees. Defaults to 90.
+        border_mode (str): One of ``BORDER_MODES``. Defaults to 'reflect_101'.
+        pad_val (float): Image fill of ``'constant'``. Defaults to 0.
+        seg_pad_val (int): Label fill of ``'constant'``. Defaults to 255.
+    """
+
+    def __init__(self, prob=0.5, degree=90., border_mode='reflect_101', pad_val=0,
+                 seg_pad_val=255):
+        if not 0 <= prob <= 1:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        if degree <= 0:
+            raise ValueError(f'degree must be > 0, got {degree}')
+        if border_mode not in BORDER_MODES:
+            raise ValueError(f'border_mode must be one of {BORDER_MODES}, got {border_mode!r}')
+        self.prob = prob
+        self.degree = float(degree)
+        self.border_mode = border_mode
+        self.pad_val = pad_val
+        self.seg_pad_val = seg_pad_val
+
+    @cache_randomness
+    def _random_angle(self):
+        """None (no rotation) with probability ``1 - prob``, else the angle in degrees."""
+        if np.random.rand() >= self.prob:
+            return None
+        return float(np.random.uniform(-self.degree, self.degree))
+
+    def transform(self, results):
+        """Rotate ``img`` and every ``seg_fields`` entry by the same random angle."""
+        present = [key for key in UNSUPPORTED_KEYS if key in results]
+        if present:
+            raise NotImplementedError(
+                f'RandomRotateBorder rotates images and segmentation maps only; found '
+                f'{present}')
+        angle = self._random_angle()
+        if angle is not None:
+            results['img'] = mmcv.imrotate(results['img'], angle, border_value=self.pad_val,
+                                           border_mode=self.border_mode)
+            for key in results.get('seg_fields', []):
+                results[key] = mmcv.imrotate(results[key], angle,
+                                             border_value=self.seg_pad_val,
+                                             interpolation='nearest',
+                                             border_mode=self.border_mode)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(prob={self.prob}, degree={self.degree}, '
+                f'border_mode={self.border_mode!r})')

@@ -5,7 +5,7 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 from mars.registry import register_downstream
 from .mars_backbone import MaRSBackbone, arch_channels
 from .mars_multimodal_backbone import split_stacked
-from .temporal_fusion import TEMPORAL_FUSION_TYPES, build_temporal_fusion
+from .temporal_fusion import TEMPORAL_FUSION_TYPES, build_temporal_fusion, fused_channels
 
 # MaRSBackbone arguments a date may set for its own encoder; the others are shared so that
 # both dates give maps of the same channels and resolution at every stage.
@@ -32,7 +32,8 @@ class MaRSSiameseBackbone(BaseModule):
     Every stage is then fused (``concat`` + 1x1 conv, ``diff`` = ``f2 - f1``, ``abs_diff``
     = ``|f1 - f2|``; see :mod:`.temporal_fusion`) into a map with the arch's channels, so
     ``out_channels`` equals a single encoder's and an mmseg ``UPerHead`` configured for the
-    arch reads it unchanged.
+    arch reads it unchanged. ``stack`` (the plain concatenation, the MaRS authors' change
+    model) doubles ``out_channels``.
 
     Args:
         dates (dict[str, dict]): Ordered ``date name -> encoder settings`` (two dates);
@@ -45,7 +46,8 @@ class MaRSSiameseBackbone(BaseModule):
         frozen_stages (int): Stages frozen; see :class:`MaRSBackbone`. Defaults to -1.
         drop_path_rate (float): Stochastic depth rate. Defaults to 0.1.
         with_cp (bool): Gradient checkpointing of the Swin blocks. Defaults to False.
-        fusion (str): ``'concat'``, ``'diff'`` or ``'abs_diff'``. Defaults to 'abs_diff'.
+        fusion (str): ``'concat'``, ``'diff'``, ``'abs_diff'`` or ``'stack'``.
+            Defaults to 'abs_diff'.
         init_cfg (dict, optional): mmengine init config of the module itself; encoders
             load their weights through their own ``init_cfg``. Defaults to None.
 
@@ -75,7 +77,8 @@ class MaRSSiameseBackbone(BaseModule):
         self.dates = tuple(dates)
         self.shared_encoder = shared_encoder
         self.fusion = fusion
-        self.out_channels = arch_channels(arch, out_indices)
+        encoder_channels = arch_channels(arch, out_indices)
+        self.out_channels = [fused_channels(fusion, c) for c in encoder_channels]
         settings = {name: self._check_settings(name, cfg) for name, cfg in dates.items()}
         common = dict(arch=arch, out_indices=out_indices, frozen_stages=frozen_stages,
                       drop_path_rate=drop_path_rate, with_cp=with_cp)
@@ -93,7 +96,7 @@ class MaRSSiameseBackbone(BaseModule):
                                         for name in self.dates})
         self.date_channels = tuple(settings[name]['in_channels'] for name in self.dates)
         self.fusions = ModuleList(
-            [build_temporal_fusion(fusion, channels) for channels in self.out_channels])
+            [build_temporal_fusion(fusion, channels) for channels in encoder_channels])
 
     @staticmethod
     def _check_settings(name, settings):

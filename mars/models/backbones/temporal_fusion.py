@@ -2,12 +2,14 @@
 
 Every fusion module takes the first and second date's NCHW maps of one stage (same shape)
 and returns one NCHW map with the stage's channels, so any mmseg decode head built for the
-single-date backbone (UPerHead with the arch's channels) reads it unchanged.
+single-date backbone (UPerHead with the arch's channels) reads it unchanged; except
+``'stack'``, which returns the plain concatenation (twice the channels, see
+:func:`fused_channels`).
 """
 import torch
 import torch.nn as nn
 
-TEMPORAL_FUSION_TYPES = ('concat', 'diff', 'abs_diff')
+TEMPORAL_FUSION_TYPES = ('concat', 'diff', 'abs_diff', 'stack')
 
 
 class TemporalConcatFusion(nn.Module):
@@ -50,11 +52,24 @@ class TemporalDiffFusion(nn.Module):
         return diff.abs() if self.absolute else diff
 
 
+class TemporalStackFusion(nn.Module):
+    """Plain concatenation ``[f1, f2]`` (``2 * channels``): the MaRS authors' change model
+    concatenates the dates' deepest features and leaves the mixing to its decoder."""
+
+    def forward(self, first, second):
+        return torch.cat([first, second], dim=1)
+
+
+def fused_channels(fusion, channels):
+    """Channels of the fused map of a stage with ``channels`` channels per date."""
+    return 2 * channels if fusion == 'stack' else channels
+
+
 def build_temporal_fusion(fusion, channels):
     """The fusion module named ``fusion`` for a stage of ``channels`` channels.
 
     Args:
-        fusion (str): ``'concat'``, ``'diff'`` or ``'abs_diff'``.
+        fusion (str): ``'concat'``, ``'diff'``, ``'abs_diff'`` or ``'stack'``.
         channels (int): Channels of the stage.
 
     Returns:
@@ -62,6 +77,8 @@ def build_temporal_fusion(fusion, channels):
     """
     if fusion == 'concat':
         return TemporalConcatFusion(channels)
+    if fusion == 'stack':
+        return TemporalStackFusion()
     if fusion in ('diff', 'abs_diff'):
         return TemporalDiffFusion(absolute=fusion == 'abs_diff')
     raise ValueError(f'unknown temporal fusion {fusion!r}; expected one of '

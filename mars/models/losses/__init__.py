@@ -1,3 +1,4 @@
+from .batch_dice_loss import BatchDiceLoss
 from .height_loss import HeightL1Loss, HeightSiLogLoss
 
-__all__ = ['HeightL1Loss', 'HeightSiLogLoss']
+__all__ = ['BatchDiceLoss', 'HeightL1Loss', 'HeightSiLogLoss']
