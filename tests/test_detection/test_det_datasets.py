@@ -105,6 +105,14 @@ def test_ubcv2_merge_and_pairs_give_the_same_stack(ubcv2_root):
     assert b['modality_paths']['sar'].endswith(os.path.join('train', 'sar', 'P0001.tif'))
 
 
+def test_ubcv2_band_order_reproduces_a_bgr_read(ubcv2_root):
+    plain = _ubcv2(ubcv2_root, pipeline=[LoadMergedModalities()])[0]['img']
+    swapped = _ubcv2(ubcv2_root, pipeline=[LoadMergedModalities(band_order=(2, 1, 0, 3))])
+    np.testing.assert_array_equal(swapped[0]['img'], plain[..., [2, 1, 0, 3]])
+    with pytest.raises(ValueError, match=r'band_order=\(0, 1, 2\) must be a permutation'):
+        LoadMergedModalities(band_order=(0, 1, 2))
+
+
 def test_ubcv2_single_and_fine_labels(ubcv2_root):
     single = _ubcv2(ubcv2_root)
     assert single.metainfo['classes'] == ('building', )

@@ -28,6 +28,10 @@ class LoadMergedModalities(BaseTransform):
         modalities (Sequence[str]): Modality names in band order. Defaults to ('rgb', 'sar').
         channels (dict[str, int]): Bands of each modality. Defaults to ``dict(rgb=3, sar=1)``.
         backend_args (dict, optional): mmengine file backend arguments. Defaults to None.
+        band_order (Sequence[int], optional): File band indices to take, in this order,
+            before the modalities are split off; e.g. ``(2, 1, 0, 3)`` reproduces an
+            OpenCV read of an R, G, B, SAR file (B, G, R, SAR), as the MaRS authors' UBC-V2
+            loader likely does. None keeps the file order. Defaults to None.
 
     Raises:
         ValueError: Naming the file: band count differing from the configured total, or
@@ -39,7 +43,7 @@ class LoadMergedModalities(BaseTransform):
     keep_nonfinite = False
 
     def __init__(self, modalities=('rgb', 'sar'), channels=dict(rgb=3, sar=1),
-                 backend_args=None):
+                 backend_args=None, band_order=None):
         self.modalities = tuple(modalities)
         undeclared = [name for name in self.modalities if name not in channels]
         if not self.modalities or undeclared:
@@ -47,6 +51,11 @@ class LoadMergedModalities(BaseTransform):
                              f'of modalities {self.modalities}')
         self.channels = tuple(int(channels[name]) for name in self.modalities)
         self.backend_args = backend_args.copy() if backend_args else None
+        self.band_order = None if band_order is None else tuple(int(i) for i in band_order)
+        if self.band_order is not None and sorted(self.band_order) != list(
+                range(sum(self.channels))):
+            raise ValueError(f'band_order={self.band_order} must be a permutation of the '
+                             f'{sum(self.channels)} bands {tuple(range(sum(self.channels)))}')
 
     def transform(self, results):
         """Read ``results['img_path']`` and describe its bands.
@@ -67,6 +76,8 @@ class LoadMergedModalities(BaseTransform):
                 and not np.isfinite(img).all()):
             raise ValueError(f'{path} has non-finite values (NaN or inf)')
         img = img.astype(np.float32).reshape(img.shape[:2] + (-1, ))
+        if self.band_order is not None:
+            img = np.ascontiguousarray(img[..., self.band_order])
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
@@ -78,4 +89,5 @@ class LoadMergedModalities(BaseTransform):
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(modalities={self.modalities}, '
-                f'channels={self.channels}, backend_args={self.backend_args})')
+                f'channels={self.channels}, backend_args={self.backend_args}, '
+                f'band_order={self.band_order})')
