@@ -4,7 +4,7 @@ import os.path as osp
 from mars.registry import register_downstream
 from .multimodal_seg import MultiModalSegDataset
 
-# The official split is by city (DESIGN.md section 6).
+# The official split is by city (configs/landcover/earthmiss/README.md).
 EARTHMISS_CITIES = dict(
     train=('America-Eugene', 'America-Louisville', 'French-Paris', 'Morocco-Casablanca',
            'Nanjing', 'Netherlands-Rotterdam', 'Singapore'),

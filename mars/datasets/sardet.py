@@ -1,6 +1,6 @@
 """SARDet-100k: SAR object detection, six classes, COCO annotations.
 
-Layout of the release (DESIGN.md section 6)::
+Layout of the release::
 
     data_root/Annotations/{train,val,test}.json     COCO instances
     data_root/JPEGImages/{train,val,test}/<name>    JPG, BMP or PNG, several sizes

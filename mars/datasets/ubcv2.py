@@ -1,6 +1,6 @@
 """UBC-V2 (DFC23 track 1): building instances from RGB + SAR, COCO annotations.
 
-Layout of the release (DESIGN.md section 6)::
+Layout of the release::
 
     data_root/annotations/roof_fine_{train,val}.json   COCO instances, 12 roof classes
     data_root/{train,val}/rgb/<id>.tif                  uint8 HxWx3

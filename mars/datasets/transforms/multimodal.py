@@ -1,8 +1,9 @@
 """Multi-modal (RGB + SAR, ...) loading and modality-aware transforms.
 
-Convention (DESIGN.md section 5): the modalities of a sample are stacked on the channel axis
-of one float32 ``HxWxC`` array in a declared order, e.g. ``('rgb', 'sar')`` -> channels 0-2
-R, G, B (file order, **not** BGR) and channel 3 SAR. Three keys travel with the stack:
+Convention (docs/architecture.md, "The multi-modal contract"): the modalities of a sample
+are stacked on the channel axis of one float32 ``HxWxC`` array in a declared order, e.g.
+``('rgb', 'sar')`` -> channels 0-2 R, G, B (file order, **not** BGR) and channel 3 SAR.
+Three keys travel with the stack:
 
 - ``modalities`` (tuple[str]): the names, in stacking order;
 - ``modality_channels`` (tuple[int]): channels per modality, e.g. ``(3, 1)``;
