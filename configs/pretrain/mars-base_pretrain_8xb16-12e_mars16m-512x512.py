@@ -13,15 +13,27 @@ model = dict(
     mask_patch_size=32,
     # Frozen RGB teacher for distillation; None copies the RGB encoder's initial weights.
     teacher_checkpoint=None,
-    mma=dict(num_rounds=2),
+    # The MaRS authors' method; configs/pretrain/README.md lists each switch and its origin.
+    shared_mask=True,
+    final_norm=True,
+    distill_after_mma=True,
+    cgcl_after_mma=True,
+    teacher_input='masked',
+    teacher_train_mode=False,  # True: the authors' bug (drop path in the frozen teacher)
+    mma=dict(num_rounds=2, num_heads=8, block='authors', shared_intra=True),
     loss_rec_rgb=dict(type='MaskedL1Loss', loss_weight=1.0),
     loss_rec_sar=dict(type='MaskedL1Loss', loss_weight=1.0),
-    loss_distill=dict(type='TokenDistillationLoss', loss_weight=1.0),
+    # cosine_dim='token': the authors' bug (cosine across tokens).
+    loss_distill=dict(type='TokenDistillationLoss', loss_weight=1.0, cosine_dim='channel'),
     loss_cgcl=dict(
         type='CrossGranularityContrastiveLoss',
         loss_weight=1.0,
         weights=(0.5, 0.3, 0.2),  # patch-to-patch, image-to-image, patch-to-global
-        temperatures=(0.1, 0.05, 0.07)),
+        temperatures=(0.1, 0.05, 0.07),
+        p2p_negatives='batch',
+        renormalize_global=False,
+        authors_p2g_targets=False,  # True: the authors' bug (every target is image 0)
+        drop_first_token=False),  # True: the authors' bug (a patch dropped as class token)
     data_preprocessor=dict(
         type='MaRSPretrainDataPreProcessor',
         rgb_mean=[87.01, 91.52, 83.51],

@@ -62,10 +62,14 @@ def test_mask_token_replaces_masked_patch_embeddings(make_batch):
 
 def test_losses_switch_off_and_drop_their_modules(make_batch):
     model = _model(loss_rec_rgb=None, loss_rec_sar=None, loss_distill=None)
-    assert not hasattr(model, 'mma') and not hasattr(model, 'decoders')
+    # CGCL acts on the tokens after MMA (the authors'), so MMA stays; nothing else does.
+    assert hasattr(model, 'mma') and not hasattr(model, 'decoders')
     assert not hasattr(model, 'teacher_rgb')
     losses = model(**model.data_preprocessor(make_batch()), mode='loss')
     assert set(losses) == {'loss_cgcl'}
+    model = _model(loss_rec_rgb=None, loss_rec_sar=None, loss_distill=None,
+                   cgcl_after_mma=False)
+    assert not hasattr(model, 'mma')
 
     model = _model(loss_rec_sar=None, loss_cgcl=None)
     assert set(model.decoders) == {'rgb'}

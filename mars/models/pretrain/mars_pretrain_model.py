@@ -36,7 +36,7 @@ def freeze_as_buffers(module):
     return module
 
 
-def encode(backbone, img, mask_token=None, mask=None):
+def encode(backbone, img, mask_token=None, mask=None, norm=None):
     """Deepest-stage NHWC features of a MaRSBackbone, SimMIM masking after the patch embed.
 
     Args:
@@ -46,6 +46,8 @@ def encode(backbone, img, mask_token=None, mask=None):
         mask_token (Tensor, optional): ``[C_embed]`` learnable token.
         mask (Tensor, optional): ``[B, h, w]`` mask on any grid dividing ``H/4 x W/4``
             (e.g. the 32-pixel mask grid); 1 where the patch embedding is replaced.
+        norm (nn.Module, optional): The encoder's final LayerNorm, applied last (timm's
+            ``features_only`` model leaves it out).
     """
     x = backbone.encoder.patch_embed(img)  # [B, H/4, W/4, C] (timm SwinV2 is NHWC)
     if mask is not None:
@@ -54,35 +56,41 @@ def encode(backbone, img, mask_token=None, mask=None):
         x = x * (1 - weight) + mask_token.to(x.dtype) * weight
     for stage in _swin_stages(backbone):
         x = stage(x)
-    return x
+    return x if norm is None else norm(x)
 
 
 @MODELS.register_module()
 class MaRSPretrainModel(BaseModel):
-    """MaRS pretraining (registry scope ``mars``).
+    """MaRS pretraining (registry scope ``mars``), the MaRS authors' method by default.
 
     * ``encoder_rgb`` (3 channels) and ``encoder_sar`` (1 channel): :class:`MaRSBackbone`
-      SwinV2 encoders. Masked patch embeddings (SimMIM mask at 32 px, applied at the 4 px
-      patch grid) are replaced by a learnable token per modality (``mask_token_<m>``).
-    * ``teacher_rgb``: a frozen RGB encoder of the same arch (eval mode, no gradient) that
-      sees the unmasked RGB image (its parameters are buffers, see
-      :func:`freeze_as_buffers`); weights from ``teacher_checkpoint`` (any form
-      :class:`MaRSBackbone` loads), else a copy of ``encoder_rgb``'s initial weights.
-    * ``mma``: :class:`MetaModalityAttention` over the deepest-stage tokens of both
-      encoders; ``decoders[<m>]``: 1x1 conv to ``32^2 * C_m`` channels + PixelShuffle(32).
+      SwinV2 encoders, each followed by its final LayerNorm (``final_norms``). Masked patch
+      embeddings (SimMIM mask at 32 px, applied at the 4 px patch grid) are replaced by a
+      learnable token per modality (``mask_token_<m>``); one mask serves RGB, SAR and the
+      teacher.
+    * ``teacher_rgb``: a frozen RGB encoder of the same arch (parameters are buffers, see
+      :func:`freeze_as_buffers`) with its own frozen mask token and final norm. It sees the
+      masked RGB image; weights from ``teacher_checkpoint`` (any form :class:`MaRSBackbone`
+      loads), else a copy of ``encoder_rgb``'s initial weights.
+    * ``mma``: :class:`MetaModalityAttention` over the deepest tokens of both encoders;
+      ``decoders[<m>]``: 1x1 conv to ``32^2 * C_m`` channels + PixelShuffle(32) on the MMA
+      output.
 
     Losses (each a config, None switches it off; keys in the loss dict):
 
     * ``loss_rec_rgb`` / ``loss_rec_sar``: :class:`MaskedL1Loss` of each decoder's output
       against the normalised input, on masked pixels only;
-    * ``loss_distill``: :class:`TokenDistillationLoss` between ``encoder_rgb``'s deepest
-      tokens (masked input) and the teacher's (full input);
-    * ``loss_cgcl``: :class:`CrossGranularityContrastiveLoss` between the deepest RGB and
-      SAR encoder tokens (before MMA, so it shapes the released encoders themselves).
+    * ``loss_distill``: :class:`TokenDistillationLoss` between the RGB tokens after MMA and
+      the teacher's tokens;
+    * ``loss_cgcl``: :class:`CrossGranularityContrastiveLoss` between the RGB and SAR tokens
+      after MMA.
 
-    MMA and the decoders exist only when a reconstruction loss is on, so every parameter
-    gets a gradient in every step (DDP needs no ``find_unused_parameters``) with the
-    published loss set.
+    Every difference from the authors' code is an argument (defaults = theirs, except their
+    bugs): ``shared_mask``, ``final_norm``, ``distill_after_mma``, ``cgcl_after_mma``,
+    ``teacher_input``, ``teacher_train_mode`` (their bug: the teacher's drop path stays
+    active), the MMA block and sharing (``mma``) and the loss options
+    (``TokenDistillationLoss.cosine_dim``, the CGCL switches). configs/pretrain/README.md
+    lists them.
 
     Args:
         arch (str): ``'base'``, ``'large'`` or ``'tiny'`` (see ``MARS_ARCHS``). Defaults to
@@ -92,8 +100,21 @@ class MaRSPretrainModel(BaseModel):
         mask_patch_size (int): Side of a mask cell in pixels, a multiple of 32 that divides
             the input size. Defaults to 32.
         teacher_checkpoint (str, optional): Teacher weights. Defaults to None (copy).
+        shared_mask (bool): Mask RGB, SAR and the teacher's input with the RGB mask (the
+            authors'); False masks each modality with its own mask. Defaults to True.
+        final_norm (bool): Apply each encoder's final LayerNorm before MMA and every loss
+            (the authors'). Defaults to True.
+        distill_after_mma (bool): Distil the RGB tokens after MMA (the authors') instead of
+            the encoder's. Defaults to True.
+        cgcl_after_mma (bool): Contrast the tokens after MMA (the authors') instead of the
+            encoders'. Defaults to True.
+        teacher_input (str): ``'masked'`` (the authors': the masked RGB, with the teacher's
+            own mask token) or ``'full'`` (the unmasked RGB). Defaults to 'masked'.
+        teacher_train_mode (bool): Leave the teacher in train mode with the students' drop
+            path, as the authors' code does (a bug: the frozen target is noisy). Defaults
+            to False (eval mode, no drop path).
         mma (dict): Keyword arguments of :class:`MetaModalityAttention`. Defaults to
-            ``dict(num_rounds=2)``.
+            ``dict(num_rounds=2)`` (8 heads, the authors' block, one shared intra block).
         loss_rec_rgb, loss_rec_sar, loss_distill, loss_cgcl (dict, optional): Loss configs.
         data_preprocessor (dict): Defaults to ``MaRSPretrainDataPreProcessor``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
@@ -105,6 +126,12 @@ class MaRSPretrainModel(BaseModel):
                  with_cp=False,
                  mask_patch_size=32,
                  teacher_checkpoint=None,
+                 shared_mask=True,
+                 final_norm=True,
+                 distill_after_mma=True,
+                 cgcl_after_mma=True,
+                 teacher_input='masked',
+                 teacher_train_mode=False,
                  mma=dict(num_rounds=2),
                  loss_rec_rgb=dict(type='MaskedL1Loss', loss_weight=1.0),
                  loss_rec_sar=dict(type='MaskedL1Loss', loss_weight=1.0),
@@ -116,34 +143,47 @@ class MaRSPretrainModel(BaseModel):
         if mask_patch_size % ENCODER_STRIDE:
             raise ValueError(f'mask_patch_size must be a multiple of {ENCODER_STRIDE}, got '
                              f'{mask_patch_size}')
+        if teacher_input not in ('masked', 'full'):
+            raise ValueError(f"teacher_input must be 'masked' or 'full', got {teacher_input!r}")
         self.arch = arch
         self.mask_patch_size = mask_patch_size
         self.teacher_checkpoint = teacher_checkpoint
+        self.shared_mask = shared_mask
+        self.distill_after_mma = distill_after_mma
+        self.cgcl_after_mma = cgcl_after_mma
+        self.teacher_input = teacher_input
+        self.teacher_train_mode = teacher_train_mode
         embed_dim, *_, dim = arch_channels(arch)
         for modality, channels in MODALITY_CHANNELS.items():
             setattr(self, f'encoder_{modality}', MaRSBackbone(
                 arch=arch, in_channels=channels, drop_path_rate=drop_path_rate,
                 with_cp=with_cp, modality=modality))
-            # SimMIM initialises the mask token with zeros, then truncated normal.
-            token = nn.Parameter(torch.zeros(embed_dim))
-            nn.init.trunc_normal_(token, std=0.02)
-            setattr(self, f'mask_token_{modality}', token)
+            setattr(self, f'mask_token_{modality}', _mask_token(embed_dim))
+        self.final_norms = nn.ModuleDict(
+            {m: nn.LayerNorm(dim) for m in MODALITY_CHANNELS}) if final_norm else None
 
         self.loss_distill = MODELS.build(loss_distill) if loss_distill else None
         if self.loss_distill is not None:
             teacher_init = dict(type='Pretrained', checkpoint=teacher_checkpoint) \
                 if teacher_checkpoint else None
             self.teacher_rgb = MaRSBackbone(
-                arch=arch, in_channels=3, drop_path_rate=0., modality='rgb',
-                init_cfg=teacher_init)
+                arch=arch, in_channels=3, modality='rgb', init_cfg=teacher_init,
+                drop_path_rate=drop_path_rate if teacher_train_mode else 0.)
             freeze_as_buffers(self.teacher_rgb)
+            # The authors' teacher has its own (random, frozen) mask token and final norm.
+            self.register_buffer('teacher_mask_token', _mask_token(embed_dim).detach())
+            self.teacher_norm = freeze_as_buffers(nn.LayerNorm(dim)) if final_norm else None
         self.loss_cgcl = MODELS.build(loss_cgcl) if loss_cgcl else None
 
         rec_losses = dict(rgb=loss_rec_rgb, sar=loss_rec_sar)
         self.loss_rec = nn.ModuleDict(
             {m: MODELS.build(cfg) for m, cfg in rec_losses.items() if cfg})
-        if self.loss_rec:
+        needs_mma = bool(self.loss_rec) or (
+            self.loss_distill is not None and distill_after_mma) or (
+            self.loss_cgcl is not None and cgcl_after_mma)
+        if needs_mma:
             self.mma = MetaModalityAttention(dim, modalities=tuple(MODALITY_CHANNELS), **mma)
+        if self.loss_rec:
             self.decoders = nn.ModuleDict({
                 m: nn.Sequential(
                     nn.Conv2d(dim, ENCODER_STRIDE**2 * MODALITY_CHANNELS[m], 1),
@@ -154,13 +194,15 @@ class MaRSPretrainModel(BaseModel):
     def init_weights(self):
         super().init_weights()
         if self.loss_distill is not None and not self.teacher_checkpoint:
-            # The teacher starts as the student's initial RGB encoder.
+            # The teacher starts as the student's initial RGB encoder (and final norm).
             self.teacher_rgb.load_state_dict(self.encoder_rgb.state_dict())
+            if self.final_norms is not None:
+                self.teacher_norm.load_state_dict(self.final_norms['rgb'].state_dict())
 
     def train(self, mode=True):
         super().train(mode)
-        if self.loss_distill is not None:
-            self.teacher_rgb.eval()  # frozen: no dropout / drop path, ever
+        if self.loss_distill is not None and not self.teacher_train_mode:
+            self.teacher_rgb.eval()  # frozen: no dropout / drop path
         return self
 
     def _check_inputs(self, inputs, masks):
@@ -182,20 +224,32 @@ class MaRSPretrainModel(BaseModel):
                     f'{modality} mask is {tuple(mask.shape[-2:])}, expected the '
                     f'{self.mask_patch_size}-pixel grid of a {height}x{width} input')
 
-    def extract_feat(self, inputs, masks=None):
-        """Deepest-stage tokens ``[B, N, C]`` per modality (masked where ``masks`` say)."""
-        masks = masks or {}
-        tokens = {}
-        for modality in MODALITY_CHANNELS:
-            feat = encode(getattr(self, f'encoder_{modality}'), inputs[modality],
-                          getattr(self, f'mask_token_{modality}'), masks.get(modality))
-            tokens[modality] = feat
-        return tokens
+    def _norm(self, modality):
+        return None if self.final_norms is None else self.final_norms[modality]
 
-    def reconstruct(self, tokens):
-        """Decoder outputs ``[B, C_m, H, W]`` from NHWC deepest features, after MMA."""
-        batch, height, width, dim = tokens['rgb'].shape
-        mixed = self.mma({m: t.flatten(1, 2) for m, t in tokens.items()})
+    def used_masks(self, masks):
+        """The mask each modality is encoded with: the RGB one for all when shared."""
+        if masks is None or not self.shared_mask:
+            return masks
+        return {m: masks['rgb'] for m in MODALITY_CHANNELS}
+
+    def extract_feat(self, inputs, masks=None):
+        """Deepest-stage NHWC features per modality (masked where ``masks`` say), after the
+        final norm when ``final_norm``."""
+        masks = masks or {}
+        return {
+            m: encode(getattr(self, f'encoder_{m}'), inputs[m], getattr(self, f'mask_token_{m}'),
+                      masks.get(m), self._norm(m))
+            for m in MODALITY_CHANNELS
+        }
+
+    def mix(self, feats):
+        """Tokens ``[B, N, C]`` per modality after Meta-Modality Attention."""
+        return self.mma({m: f.flatten(1, 2) for m, f in feats.items()})
+
+    def reconstruct(self, mixed, shape):
+        """Decoder outputs ``[B, C_m, H, W]`` from MMA tokens of an NHWC ``shape`` grid."""
+        batch, height, width, dim = shape
         return {
             m: self.decoders[m](mixed[m].transpose(1, 2).reshape(batch, dim, height, width))
             for m in self.loss_rec
@@ -211,27 +265,45 @@ class MaRSPretrainModel(BaseModel):
         if masks is None:
             raise KeyError('MaRSPretrainModel needs data_samples["masks"] (from '
                            'MaRSMaskGenerator) in loss and predict modes')
+        masks = self.used_masks(masks)
         feats = self.extract_feat(inputs, masks)
         if mode == 'predict':
-            return dict(reconstructions=self.reconstruct(feats) if self.loss_rec else {},
-                        masks=masks)
+            rec = self.reconstruct(self.mix(feats), feats['rgb'].shape) if self.loss_rec else {}
+            return dict(reconstructions=rec, masks=masks)
         if mode != 'loss':
             raise ValueError(f'unknown mode {mode!r}; expected loss, predict or tensor')
         return self.loss(inputs, masks, feats)
 
+    def teacher_tokens(self, rgb, mask):
+        """The frozen teacher's deepest tokens ``[B, N, C]`` (no gradient)."""
+        with torch.no_grad():
+            if self.teacher_input == 'full':
+                mask = None
+            return encode(self.teacher_rgb, rgb, self.teacher_mask_token, mask,
+                          self.teacher_norm).flatten(1, 2)
+
     def loss(self, inputs, masks, feats):
         losses = {}
         tokens = {m: f.flatten(1, 2) for m, f in feats.items()}
+        mixed = self.mix(feats) if hasattr(self, 'mma') else None
         if self.loss_rec:
-            for modality, rec in self.reconstruct(feats).items():
+            for modality, rec in self.reconstruct(mixed, feats['rgb'].shape).items():
                 pixel_mask = F.interpolate(masks[modality][:, None].float(),
                                            size=rec.shape[-2:], mode='nearest')
                 losses[f'loss_rec_{modality}'] = self.loss_rec[modality](
                     rec, inputs[modality], pixel_mask)
         if self.loss_distill is not None:
-            with torch.no_grad():
-                teacher = encode(self.teacher_rgb, inputs['rgb']).flatten(1, 2)
-            losses['loss_distill'] = self.loss_distill(tokens['rgb'], teacher)
+            student = mixed['rgb'] if self.distill_after_mma else tokens['rgb']
+            losses['loss_distill'] = self.loss_distill(
+                student, self.teacher_tokens(inputs['rgb'], masks['rgb']))
         if self.loss_cgcl is not None:
-            losses['loss_cgcl'] = self.loss_cgcl(tokens['rgb'], tokens['sar'])
+            pair = mixed if self.cgcl_after_mma else tokens
+            losses['loss_cgcl'] = self.loss_cgcl(pair['rgb'], pair['sar'])
         return losses
+
+
+def _mask_token(embed_dim):
+    # SimMIM initialises the mask token with zeros, then truncated normal.
+    token = nn.Parameter(torch.zeros(embed_dim))
+    nn.init.trunc_normal_(token, std=0.02)
+    return token
