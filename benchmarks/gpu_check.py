@@ -200,7 +200,8 @@ def pretrain_row(arch, batch, with_cp, args, device):
     sys.path.insert(0, osp.join(REPO, 'benchmarks'))
     from pretrain_step import make_batch as pretrain_batch
 
-    model = MODELS.build(dict(type='MaRSPretrainModel', arch=arch, with_cp=with_cp))
+    model = MODELS.build(dict(type='MaRSPretrainModel', arch=arch, with_cp=with_cp,
+                              start_weights='random'))
     model.init_weights()
     model.to(device).train()
     optim_cfg = dict(type='OptimWrapper', optimizer=dict(

@@ -86,7 +86,8 @@ def run_child(arch, setting, args):
 
     MMLogger.get_instance('mmengine', log_level='ERROR')  # keep stdout pure JSON
     torch.manual_seed(0)
-    model_cfg = dict(type='MaRSPretrainModel', arch=arch, with_cp=args.with_cp)
+    model_cfg = dict(type='MaRSPretrainModel', arch=arch, with_cp=args.with_cp,
+                     start_weights='random')  # speed does not depend on the weights
     model_cfg.update(SETTINGS[setting])
     model = MODELS.build(model_cfg)
     model.init_weights()

@@ -13,6 +13,9 @@ model = dict(
     mask_patch_size=32,
     # Frozen RGB teacher for distillation; None copies the RGB encoder's initial weights.
     teacher_checkpoint=None,
+    # timm's ImageNet SwinV2-B, as the authors start (configs/pretrain/README.md: how to
+    # get it); 'random' starts from random weights.
+    start_weights='checkpoints/swinv2_base_window8_256.pth',
     # The MaRS authors' method; configs/pretrain/README.md lists each switch and its origin.
     shared_mask=True,
     final_norm=True,

@@ -11,7 +11,7 @@ train_pipeline = [
          model_patch_size=4, mask_ratio=0.6),
     dict(type='PackMaRSPairInputs'),
 ]
-model = dict(arch='tiny')
+model = dict(arch='tiny', start_weights='random')  # no ImageNet weights for the test arch
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,

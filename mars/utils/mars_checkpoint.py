@@ -43,12 +43,14 @@ def to_released_form(checkpoint, modality='rgb'):
     return {k: v for k, v in state_dict.items() if not _DROPPED.search(k)}
 
 
-def adapt_in_channels(weight, in_channels):
+def adapt_in_channels(weight, in_channels, to_one='mean'):
     """Adapt a patch-embedding kernel ``[C, c_in, k, k]`` to ``in_channels`` inputs.
 
     3 -> 1 (an RGB checkpoint for a SAR / grey input): the mean of the input filters, so a
-    grey image that equals each RGB band gives the same response. 1 -> N: the filter
-    repeated N times and scaled by 1/N, which keeps the response to N equal bands.
+    grey image that equals each RGB band gives the same response (``to_one='mean'``), or
+    their sum (``to_one='sum'``, timm's ``in_chans=1`` adaptation of ImageNet weights, which
+    the MaRS authors started their SAR encoder from). 1 -> N: the filter repeated N times
+    and scaled by 1/N, which keeps the response to N equal bands.
 
     Returns:
         tuple[Tensor, str]: the adapted weight and the rule applied, for the log.
@@ -58,6 +60,9 @@ def adapt_in_channels(weight, in_channels):
     """
     c_in = weight.shape[1]
     if in_channels == 1:
+        if to_one == 'sum':
+            return (weight.sum(dim=1, keepdim=True),
+                    f"{c_in} -> 1: sum of the input filters (timm's in_chans=1 rule)")
         return weight.mean(dim=1, keepdim=True), f'{c_in} -> 1: mean of the input filters'
     if c_in == 1:
         return (weight.repeat(1, in_channels, 1, 1) / in_channels,
@@ -65,3 +70,17 @@ def adapt_in_channels(weight, in_channels):
                 f'1/{in_channels}')
     raise ValueError(f'patch_embed.proj.weight has {c_in} input channels and the model '
                      f'{in_channels}; only 3 -> 1 and 1 -> N can be adapted')
+
+
+def read_state_dict(filename):
+    """A state dict from a ``.safetensors`` file or a (safely loaded) ``.pth`` checkpoint.
+
+    timm publishes its ImageNet weights in both forms (``model.safetensors`` on the Hugging
+    Face hub, ``.pth`` / ``.bin`` elsewhere).
+    """
+    if str(filename).endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(filename)
+    from .safe_checkpoint import load_checkpoint_file
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    return checkpoint.get('state_dict', checkpoint.get('model', checkpoint))

@@ -15,6 +15,7 @@ from mars.registry import MODELS
 
 def _model(**kwargs):
     torch.manual_seed(0)
+    kwargs.setdefault('start_weights', 'random')
     model = MODELS.build(dict(type='MaRSPretrainModel', arch='tiny', **kwargs))
     model.init_weights()
     return model

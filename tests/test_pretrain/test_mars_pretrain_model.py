@@ -12,6 +12,7 @@ LOSS_KEYS = {'loss_rec_rgb', 'loss_rec_sar', 'loss_distill', 'loss_cgcl'}
 
 def _model(**kwargs):
     torch.manual_seed(0)
+    kwargs.setdefault('start_weights', 'random')
     model = MODELS.build(dict(type='MaRSPretrainModel', arch='tiny', **kwargs))
     model.init_weights()
     return model
@@ -111,7 +112,7 @@ def test_bad_inputs_are_named(make_batch):
     with pytest.raises(ValueError, match='SAR input'):
         model(**data, mode='loss')
     with pytest.raises(ValueError, match='multiple of 32'):
-        MaRSPretrainModel(arch='tiny', mask_patch_size=48)
+        MaRSPretrainModel(arch='tiny', start_weights='random', mask_patch_size=48)
 
 
 def test_data_preprocessor_normalises_per_source(make_batch):

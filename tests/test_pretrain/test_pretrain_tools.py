@@ -121,3 +121,9 @@ def test_published_recipe(config):
     mask = pipeline['MaRSMaskGenerator']
     assert (mask.mask_patch_size, mask.model_patch_size, mask.mask_ratio) == (32, 4, 0.6)
     assert cfg.model.with_cp is False
+    timm_name = 'swinv2_large_window12to16_192to256' if large else 'swinv2_base_window8_256'
+    assert cfg.model.start_weights == f'checkpoints/{timm_name}.pth'
+    # The authors' method, spelt out so that an ablation is one config line.
+    assert (cfg.model.shared_mask, cfg.model.final_norm, cfg.model.teacher_input) == (
+        True, True, 'masked')
+    assert cfg.model.loss_cgcl.p2p_negatives == 'batch'

@@ -132,12 +132,13 @@ class MaRSBackbone(BaseModule):
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
         self.load_mars_state_dict(to_released_form(checkpoint, self.modality), filename)
 
-    def load_mars_state_dict(self, state_dict, source='state dict'):
+    def load_mars_state_dict(self, state_dict, source='state dict', to_one='mean'):
         """Load an encoder state dict in released form, with checks and a report.
 
         Args:
             state_dict (dict): Keys as in the released files (``layers_N.``).
             source (str): Where it came from, for messages.
+            to_one (str): 3 -> 1 patch-embedding rule, see :func:`adapt_in_channels`.
 
         Raises:
             ValueError: a tensor's shape differs from the model's (other than the
@@ -150,7 +151,7 @@ class MaRSBackbone(BaseModule):
         if embed_key in state_dict and embed_key in own and \
                 state_dict[embed_key].shape[1] != own[embed_key].shape[1]:
             state_dict[embed_key], rule = adapt_in_channels(
-                state_dict[embed_key], self.in_channels)
+                state_dict[embed_key], self.in_channels, to_one)
             print_log(f'{source}: in_channels adapted for {embed_key}: {rule}',
                       logger='current', level=30)
         for key, value in state_dict.items():

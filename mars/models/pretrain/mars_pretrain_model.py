@@ -1,12 +1,16 @@
 """The MaRS pretraining model: RGB and SAR SwinV2 encoders with masked image modelling,
 Meta-Modality Attention, teacher distillation and cross-granularity contrast."""
+import os.path as osp
+
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from torch import nn
 
-from mars.models.backbones.mars_backbone import MaRSBackbone, arch_channels
+from mars.models.backbones.mars_backbone import MARS_ARCHS, MaRSBackbone, arch_channels
 from mars.registry import MODELS
+from mars.utils.mars_checkpoint import read_state_dict, to_released_form
 
 from .meta_modality_attention import MetaModalityAttention
 
@@ -100,6 +104,12 @@ class MaRSPretrainModel(BaseModel):
         mask_patch_size (int): Side of a mask cell in pixels, a multiple of 32 that divides
             the input size. Defaults to 32.
         teacher_checkpoint (str, optional): Teacher weights. Defaults to None (copy).
+        start_weights (str): Where the encoders start: the path of timm's ImageNet SwinV2
+            state dict of ``arch`` (``.pth`` or ``.safetensors``; the authors' start: MaRS is
+            continued pretraining), or ``'random'``. Both encoders, their final norms and
+            (through the copy) the teacher load it; the SAR encoder's patch embedding gets
+            timm's 3 -> 1 rule (sum of the RGB filters). Required: a missing file stops
+            :meth:`init_weights`, i.e. the run before training, naming the file.
         shared_mask (bool): Mask RGB, SAR and the teacher's input with the RGB mask (the
             authors'); False masks each modality with its own mask. Defaults to True.
         final_norm (bool): Apply each encoder's final LayerNorm before MMA and every loss
@@ -126,6 +136,7 @@ class MaRSPretrainModel(BaseModel):
                  with_cp=False,
                  mask_patch_size=32,
                  teacher_checkpoint=None,
+                 start_weights=None,
                  shared_mask=True,
                  final_norm=True,
                  distill_after_mma=True,
@@ -148,6 +159,12 @@ class MaRSPretrainModel(BaseModel):
         self.arch = arch
         self.mask_patch_size = mask_patch_size
         self.teacher_checkpoint = teacher_checkpoint
+        if start_weights is None:
+            raise ValueError(
+                "MaRSPretrainModel needs start_weights: the path of timm's ImageNet "
+                f"{MARS_ARCHS[arch]['timm_name']} state dict (the MaRS authors' start), or "
+                "'random' to start from random weights")
+        self.start_weights = start_weights
         self.shared_mask = shared_mask
         self.distill_after_mma = distill_after_mma
         self.cgcl_after_mma = cgcl_after_mma
@@ -193,11 +210,34 @@ class MaRSPretrainModel(BaseModel):
 
     def init_weights(self):
         super().init_weights()
+        self.load_start_weights()
         if self.loss_distill is not None and not self.teacher_checkpoint:
             # The teacher starts as the student's initial RGB encoder (and final norm).
             self.teacher_rgb.load_state_dict(self.encoder_rgb.state_dict())
             if self.final_norms is not None:
                 self.teacher_norm.load_state_dict(self.final_norms['rgb'].state_dict())
+
+    def load_start_weights(self):
+        """Load ``start_weights`` into both encoders and their final norms."""
+        if self.start_weights == 'random':
+            print_log('MaRSPretrainModel: encoders start from random weights '
+                      "(start_weights='random')", logger='current')
+            return
+        filename = self.start_weights
+        if not osp.isfile(filename):
+            timm_name = MARS_ARCHS[self.arch]['timm_name']
+            raise FileNotFoundError(
+                f'start weights {filename} do not exist: save timm\'s ImageNet {timm_name} '
+                'there (python tools/model_converters/timm_swinv2_start_weights.py '
+                f'{timm_name} {filename}), or set model.start_weights=\'random\'')
+        state_dict = read_state_dict(filename)
+        for modality in MODALITY_CHANNELS:
+            getattr(self, f'encoder_{modality}').load_mars_state_dict(
+                to_released_form(state_dict), f'start weights {filename}', to_one='sum')
+            if self.final_norms is not None:
+                self.final_norms[modality].load_state_dict(
+                    {k[len('norm.'):]: v for k, v in state_dict.items()
+                     if k.startswith('norm.')})
 
     def train(self, mode=True):
         super().train(mode)
