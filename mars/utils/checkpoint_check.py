@@ -126,6 +126,9 @@ def load_checked(model, checkpoint, filename, strict=True,
         raise CheckpointMismatchError(
             f'checkpoint {filename} holds a {type(checkpoint).__name__}, not a state dict '
             "(a dict of tensors, or a dict with one under 'state_dict')")
+    # A model may read foreign layouts of its own weights (MaRSPretrainModel: the authors').
+    if hasattr(model, 'adapt_checkpoint'):
+        checkpoint = model.adapt_checkpoint(checkpoint, filename)
     state_dict = checkpoint_state_dict(checkpoint, revise_keys)
     report = compare_state_dict(model, state_dict)
     summary = describe(report)

@@ -12,6 +12,7 @@ from mars.models.backbones.mars_backbone import MARS_ARCHS, MaRSBackbone, arch_c
 from mars.registry import MODELS
 from mars.utils.mars_checkpoint import read_state_dict, to_released_form
 
+from .authors_checkpoint import from_authors, is_authors_checkpoint
 from .meta_modality_attention import MetaModalityAttention
 
 # Input channels of each modality's encoder. The module names ``encoder_<modality>`` (each a
@@ -238,6 +239,20 @@ class MaRSPretrainModel(BaseModel):
                 self.final_norms[modality].load_state_dict(
                     {k[len('norm.'):]: v for k, v in state_dict.items()
                      if k.startswith('norm.')})
+
+    def adapt_checkpoint(self, checkpoint, filename):
+        """A raw checkpoint of the authors' ``main_pretrain.py`` (``{'model': ...}``, their
+        module names) as this model's state dict (``load_from`` continues their
+        pretraining); any other checkpoint unchanged. Their keys the method never uses (the
+        encoders' ImageNet classifiers, ``contrast_temp``) are dropped, named in one log
+        line."""
+        if not is_authors_checkpoint(checkpoint):
+            return checkpoint
+        state_dict, unused = from_authors(checkpoint['model'], self.state_dict().keys())
+        print_log(f"{filename}: the MaRS authors' checkpoint layout, read into "
+                  f'MaRSPretrainModel; dropped {len(unused)} keys the method does not use: '
+                  f'{unused}', logger='current')
+        return dict(state_dict=state_dict)
 
     def train(self, mode=True):
         super().train(mode)
