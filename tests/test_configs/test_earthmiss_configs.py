@@ -10,7 +10,7 @@ from mmseg.registry import MODELS
 
 from helpers import REPO_ROOT
 
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'landcover', 'earthmiss')
 DEMO = osp.join(CONFIG_DIR, 'mars-tiny_upernet_1xb8-500it_earthmiss-demo-128x128.py')

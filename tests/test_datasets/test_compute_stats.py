@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import REPO_ROOT, load_tool
 
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
 from mars.datasets.transforms import read_image
 
 CITIES = TINY_EARTHMISS_CITIES['train']
@@ -81,7 +81,7 @@ def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_pat
 
 def test_ubcv2_merge_files_measured_per_modality(tool, tmp_path):
     # The UBC-V2 README command: one merge file holds R, G, B and the float32 SAR band.
-    from mars.datasets.synthetic_det import make_synthetic_ubcv2
+    from mars.testing.synthetic_det import make_synthetic_ubcv2
     make_synthetic_ubcv2(tmp_path, splits=dict(train=3))
     config = osp.join(REPO_ROOT, 'configs', 'detection', 'ubcv2',
                       'mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2-fine.py')
@@ -101,7 +101,7 @@ def test_single_image_datasets_measured_as_rgb(tool, tmp_path, capsys):
     # RGB order for a preprocessor that converts BGR to RGB.
     import cv2
 
-    from mars.datasets.synthetic_det import make_synthetic_sardet
+    from mars.testing.synthetic_det import make_synthetic_sardet
     make_synthetic_sardet(tmp_path, splits=dict(train=3))
     folder = tmp_path / 'JPEGImages' / 'train'
     for name in sorted(os.listdir(folder)):  # colour, so that the channel order shows

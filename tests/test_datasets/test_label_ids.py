@@ -16,7 +16,7 @@ from helpers import REPO_ROOT
 
 from mars.datasets import (BitemporalSegDataset, EarthMissDataset, WHUCDDataset,
                            make_synthetic_bright, make_synthetic_whu_cd)
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
 from mars.datasets.transforms import LoadDeepGlobeRoadMask, LoadRSAnnotations
 
 BRIGHT_TINY = osp.join(REPO_ROOT, 'tests', 'test_change', 'configs',

@@ -17,8 +17,8 @@ from PIL import Image
 from helpers import REPO_ROOT
 
 from mars.datasets import BRIGHTDataset, UBCHeightDataset
-from mars.datasets.synthetic import make_synthetic_ubc_height
-from mars.datasets.synthetic_change import make_synthetic_bright
+from mars.testing.synthetic import make_synthetic_ubc_height
+from mars.testing.synthetic_change import make_synthetic_bright
 from mars.evaluation.metrics import DamageMetric, HeightMetric
 from mars.utils.geotiff import GeoTiffReader, utm_geo_tags, write_geotiff
 

@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 from helpers import FIXTURE_CONFIGS, find_free_port
 
-from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
+from mars.testing.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 
 SARDET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_cascade-rcnn_fpn_1xb2-1e_tiny-sardet.py')
 SARDET_SAR_CONFIG = osp.join(FIXTURE_CONFIGS,
