@@ -24,7 +24,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mars.datasets.transforms.loading import num_channels, read_image
-from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
+from mars.datasets.transforms.multimodal import (LoadMultiModalImages, as_hwc, common_size,
+                                                 stack_float32)
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
 from mars.utils.checkpoint_check import load_checked
 from mars.utils.tool_config import config_scope, read_config
@@ -186,9 +187,9 @@ class InferencePipeline:
             raise ValueError(f'no input of {tuple(named)} given')
         labels = {name: v if isinstance(v, str) else f'<{name} array>'
                   for name, v in named.items()}
-        height, width = loader._common_size(arrays, labels)
+        height, width = common_size(arrays, labels)
         dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
-        img = stack_float32([loader._as_hwc(arrays[n], height, width, loader.channels[n], dtype)
+        img = stack_float32([as_hwc(arrays[n], height, width, loader.channels[n], dtype)
                              for n in loader.modalities])
         mask = tuple(arrays[n] is not None for n in loader.modalities)
         return dict(img=img, img_shape=(height, width), ori_shape=(height, width),

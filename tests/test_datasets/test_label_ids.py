@@ -14,10 +14,9 @@ from mmengine.runner import Runner
 
 from helpers import REPO_ROOT
 
-from mars.datasets import (BitemporalSegDataset, EarthMissDataset, WHUCDDataset,
-                           make_synthetic_bright, make_synthetic_whu_cd)
-from mars.testing.synthetic import TINY_EARTHMISS_CITIES
+from mars.datasets import BitemporalSegDataset, EarthMissDataset, WHUCDDataset
 from mars.datasets.transforms import LoadDeepGlobeRoadMask, LoadRSAnnotations
+from mars.testing import TINY_EARTHMISS_CITIES, make_synthetic_bright, make_synthetic_whu_cd
 
 BRIGHT_TINY = osp.join(REPO_ROOT, 'tests', 'test_change', 'configs',
                        'mars-tiny_siamese-upernet_1xb2-2it_bright-64x64.py')
