@@ -33,6 +33,9 @@ from mars.utils.tool_config import config_scope, read_config
 # Class id of nodata pixels in predicted class maps (mmseg's ignore index).
 NODATA_CLASS = 255
 
+# Scopes whose models predict (init_model / inference_model); 'mars' is pretraining.
+INFERENCE_SCOPES = ('mmseg', 'mmdet')
+
 
 def _registry(scope, name):
     return getattr(importlib.import_module(f'{scope}.registry'), name)
@@ -60,6 +63,11 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
     else the config's test dataset gives it; a checkpoint trained with another input
     normalisation than the config's logs an error-level warning.
 
+    Pretraining configs (``default_scope='mars'``, configs/pretrain) are refused: the
+    pretraining model predicts nothing. Convert its checkpoint into the released encoder
+    files (``tools/model_converters/mars_pretrain_to_encoders.py``) and load those through
+    a downstream config.
+
     Args:
         config (str | Config): Config file or object.
         checkpoint (str, optional): Checkpoint file; None leaves the weights random.
@@ -75,9 +83,16 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
     Raises:
         CheckpointMismatchError: a key of the checkpoint or of the model is missing,
             unexpected or of another shape (unless ``allow_partial_checkpoint``).
+        ValueError: ``config`` is a pretraining (``mars``-scope) config.
     """
     cfg = read_config(config, cfg_options)
     scope = config_scope(cfg)
+    if scope not in INFERENCE_SCOPES:
+        raise ValueError(
+            f'{cfg.filename}: default_scope {scope!r} is a pretraining config, which builds '
+            f'no inference model; init_model takes {INFERENCE_SCOPES} configs. Convert the '
+            f'pretraining checkpoint with tools/model_converters/mars_pretrain_to_encoders.py'
+            f' and load the encoders through a downstream config')
     cfg.default_scope = scope
     cfg.model.train_cfg = None
     with DefaultScope.overwrite_default_scope(scope):

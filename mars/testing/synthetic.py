@@ -1,10 +1,20 @@
-"""Synthetic DeepGlobe- and EarthMiss-format data for tests and CPU demos.
+"""Synthetic DeepGlobe-, EarthMiss- and UBC-height-format data for tests and CPU demos.
 
-DeepGlobe: the files follow the real release exactly (``<id>_sat.jpg`` RGB JPEG,
-``<id>_mask.png`` 3-channel 0/255 PNG, split files of ids), so everything downstream of the loader is
-exercised. The content is made to be *learnable quickly*: fields of saturated greens and
-browns with mild texture, crossed by 3-8 px asphalt-grey roads covering about 5-15 % of the
-tile, so a tiny model trained for minutes on a CPU reaches a clearly non-zero road IoU.
+Each writer follows its real release exactly (file names, folders, formats, dtypes, band
+counts, label codes), so everything downstream of the loaders is exercised; the content is
+made to be *learnable quickly* by a tiny model on a CPU:
+
+* DeepGlobe (``make_synthetic_deepglobe``): ``<id>_sat.jpg`` RGB JPEG and ``<id>_mask.png``
+  3-channel 0/255 PNG with split files of ids. Fields of saturated greens and browns with
+  mild texture, crossed by 3-8 px asphalt-grey roads covering about 5-15 % of the tile.
+* EarthMiss (``make_synthetic_earthmiss``): per-city ``images/RGB``, ``images/SAR`` and
+  ``masks`` folders (TIFF or PNG, uint8 or uint16 SAR). Some classes are visible mostly in
+  RGB, others mostly in SAR, so single-modality models confuse different classes.
+* UBC height, DFC23 track 2 (``make_synthetic_ubc_height``): ``<split>/{rgb,sar,height}``
+  TIFFs, float32 SAR and heights in metres, optional NaN nodata pixels.
+
+``random_rect`` and ``write_raster`` are shared with the change-detection writers
+(:mod:`mars.testing.synthetic_change`).
 """
 import os
 import os.path as osp
