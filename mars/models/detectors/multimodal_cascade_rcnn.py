@@ -1,11 +1,11 @@
 """Cascade (Mask) R-CNN that hands each sample's modality mask to a multi-modal backbone."""
 from mmdet.models.detectors import CascadeRCNN
-from mmdet.registry import MODELS
 
 from mars.models.segmentors.multimodal_encoder_decoder import stack_modality_mask
+from mars.registry import register_downstream
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', seg=False)
 class MultiModalCascadeRCNN(CascadeRCNN):
     """:class:`CascadeRCNN` passing ``modality_mask`` to the backbone.
 

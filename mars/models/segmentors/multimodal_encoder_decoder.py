@@ -1,7 +1,8 @@
 """Encoder-decoder segmentor that hands each sample's modality mask to the backbone."""
 import torch
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 
 def stack_modality_mask(batch_img_metas, modalities, device=None):
@@ -38,7 +39,7 @@ def stack_modality_mask(batch_img_metas, modalities, device=None):
     return torch.tensor(rows, dtype=torch.bool, device=device)
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class MultiModalEncoderDecoder(EncoderDecoder):
     """:class:`EncoderDecoder` passing ``modality_mask`` to a multi-modal backbone.
 
