@@ -28,7 +28,7 @@ import numpy as np
 from mmengine.registry import init_default_scope
 from mmseg.registry import TRANSFORMS
 
-from mars.datasets import make_synthetic_earthmiss
+from mars.testing import make_synthetic_earthmiss
 from mars.datasets.transforms import read_image
 
 

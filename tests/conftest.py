@@ -2,35 +2,29 @@
 runners of the command-line tools.
 
 The tools run as subprocesses from the repository root, as a user runs them
-(``python tools/train.py ...``), so tests check the real command line, work dir and log.
+(``python tools/train.py ...``), so tests check the real command line, work dir and log;
+``run_tool_main`` runs a tool's ``main()`` in this process instead. Paths come from
+tests/helpers.py (absolute: the suite runs from any working directory).
 """
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
 import pytest
-from mmengine.registry import DefaultScope
+from helpers import REPO_ROOT, find_free_port, kept_default_scope, load_tool
 
-from mars.datasets.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
+from mars.testing.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
                                      make_synthetic_earthmiss, make_synthetic_ubc_height)
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
 
 
 @pytest.fixture(autouse=True)
 def isolated_default_scope():
-    """Restore mmengine's default scope after each test.
-
-    Building from a config sets a process-wide default scope (mmseg, mmdet or mars) that
-    decides which registry names resolve in; one test's scope must not change what the
-    next test builds.
-    """
-    scopes = DefaultScope._instance_dict.copy()
-    yield
-    DefaultScope._instance_dict = scopes
+    """Restore mmengine's default scope after each test (see ``kept_default_scope``)."""
+    with kept_default_scope():
+        yield
 
 
 @pytest.fixture
@@ -96,9 +90,42 @@ def run_script():
     return run
 
 
+@pytest.fixture(scope='session')
+def repo_root():
+    """The absolute path of the repository."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def tool_module():
+    """``tool_module('infer.py')``: ``tools/infer.py`` loaded as a module (cached per
+    session)."""
+    modules = {}
+
+    def get(tool):
+        if tool not in modules:
+            modules[tool] = load_tool(tool)
+        return modules[tool]
+
+    return get
+
+
+@pytest.fixture(scope='session')
+def run_tool_main(tool_module):
+    """``run_tool_main('analysis_tools/get_flops.py', *args)``: the tool's ``main()`` in
+    this process with ``sys.argv`` set (the command-line path without the import cost of
+    a new interpreter). Returns the tool module."""
+    def run(tool, *args):
+        module = tool_module(tool)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr('sys.argv', [tool, *map(str, args)])
+            module.main()
+        return module
+
+    return run
+
+
 @pytest.fixture
 def free_port():
     """A TCP port free on this machine, for torchrun's rendezvous."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    return find_free_port()

@@ -24,13 +24,17 @@ from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mars.datasets.transforms.loading import num_channels, read_image
-from mars.datasets.transforms.multimodal import LoadMultiModalImages, stack_float32
+from mars.datasets.transforms.multimodal import (LoadMultiModalImages, as_hwc, common_size,
+                                                 stack_float32)
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
 from mars.utils.checkpoint_check import load_checked
 from mars.utils.tool_config import config_scope, read_config
 
 # Class id of nodata pixels in predicted class maps (mmseg's ignore index).
 NODATA_CLASS = 255
+
+# Scopes whose models predict (init_model / inference_model); 'mars' is pretraining.
+INFERENCE_SCOPES = ('mmseg', 'mmdet')
 
 
 def _registry(scope, name):
@@ -59,6 +63,11 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
     else the config's test dataset gives it; a checkpoint trained with another input
     normalisation than the config's logs an error-level warning.
 
+    Pretraining configs (``default_scope='mars'``, configs/pretrain) are refused: the
+    pretraining model predicts nothing. Convert its checkpoint into the released encoder
+    files (``tools/model_converters/mars_pretrain_to_encoders.py``) and load those through
+    a downstream config.
+
     Args:
         config (str | Config): Config file or object.
         checkpoint (str, optional): Checkpoint file; None leaves the weights random.
@@ -74,9 +83,16 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None,
     Raises:
         CheckpointMismatchError: a key of the checkpoint or of the model is missing,
             unexpected or of another shape (unless ``allow_partial_checkpoint``).
+        ValueError: ``config`` is a pretraining (``mars``-scope) config.
     """
     cfg = read_config(config, cfg_options)
     scope = config_scope(cfg)
+    if scope not in INFERENCE_SCOPES:
+        raise ValueError(
+            f'{cfg.filename}: default_scope {scope!r} is a pretraining config, which builds '
+            f'no inference model; init_model takes {INFERENCE_SCOPES} configs. Convert the '
+            f'pretraining checkpoint with tools/model_converters/mars_pretrain_to_encoders.py'
+            f' and load the encoders through a downstream config')
     cfg.default_scope = scope
     cfg.model.train_cfg = None
     with DefaultScope.overwrite_default_scope(scope):
@@ -186,9 +202,9 @@ class InferencePipeline:
             raise ValueError(f'no input of {tuple(named)} given')
         labels = {name: v if isinstance(v, str) else f'<{name} array>'
                   for name, v in named.items()}
-        height, width = loader._common_size(arrays, labels)
+        height, width = common_size(arrays, labels)
         dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
-        img = stack_float32([loader._as_hwc(arrays[n], height, width, loader.channels[n], dtype)
+        img = stack_float32([as_hwc(arrays[n], height, width, loader.channels[n], dtype)
                              for n in loader.modalities])
         mask = tuple(arrays[n] is not None for n in loader.modalities)
         return dict(img=img, img_shape=(height, width), ori_shape=(height, width),

@@ -1,26 +1,20 @@
 """Datasets and transforms (registration imports)."""
+from .bitemporal_seg import BitemporalSegDataset
 from .bright import BRIGHTDataset, bright_event
+from .coco_by_name import CocoByNameDataset
 from .deepglobe import DeepGlobeRoadDataset
 from .earthmiss import EARTHMISS_CITIES, EarthMissDataset
 from .mars16m import MARS16M_SAR_NORM, MaRS16MDataset
 from .multimodal_seg import MultiModalSegDataset
-from .sardet import SARDET_CLASSES, CocoByNameDataset, SARDetDataset
-from .synthetic import (make_synthetic_deepglobe, make_synthetic_earthmiss,
-                        make_synthetic_ubc_height)
-from .synthetic_change import make_synthetic_bright, make_synthetic_whu_cd
-from .synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
-from .synthetic_pretrain import make_synthetic_mars16m, make_synthetic_scene_pair
+from .sardet import SARDET_CLASSES, SARDetDataset
 from .ubc_height import UBCHeightDataset, holdout_split
 from .ubcv2 import UBCV2_FINE_CLASSES, UBCV2Dataset
-from .whu_cd import BitemporalSegDataset, WHUCDDataset
+from .whu_cd import WHUCDDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'DeepGlobeRoadDataset', 'EarthMissDataset', 'EARTHMISS_CITIES', 'MultiModalSegDataset',
     'UBCHeightDataset', 'holdout_split', 'SARDET_CLASSES', 'CocoByNameDataset',
     'SARDetDataset', 'UBCV2_FINE_CLASSES', 'UBCV2Dataset', 'BRIGHTDataset', 'bright_event',
-    'BitemporalSegDataset', 'WHUCDDataset', 'MaRS16MDataset', 'MARS16M_SAR_NORM',
-    'make_synthetic_deepglobe', 'make_synthetic_earthmiss', 'make_synthetic_ubc_height',
-    'make_synthetic_sardet', 'make_synthetic_ubcv2', 'make_synthetic_bright',
-    'make_synthetic_whu_cd', 'make_synthetic_mars16m', 'make_synthetic_scene_pair'
+    'BitemporalSegDataset', 'WHUCDDataset', 'MaRS16MDataset', 'MARS16M_SAR_NORM'
 ]

@@ -1,52 +1,8 @@
 """BRIGHT / DFC25 track 2: building damage from optical pre-event and SAR post-event."""
-import os.path as osp
-import re
-
 from mars.registry import register_downstream
-from .whu_cd import BitemporalSegDataset
-from .withheld_labels import without_labels
-
-# `<event>_<8 digits>_...`: the event is everything before the last 8-digit tile id.
-EVENT_PATTERN = re.compile(r'(.+)_(\d{8})(?:_|$)')
-
-
-def _tile_match(name, what):
-    match = EVENT_PATTERN.match(osp.basename(name))
-    if match is None:
-        raise ValueError(f'BRIGHT file name {name!r} does not follow '
-                         f'<event>_<8 digits>_...: cannot tell its {what}')
-    return match
-
-
-def bright_event(name):
-    """Event name of a BRIGHT file or sample name.
-
-    Args:
-        name (str): File path or name, e.g. ``.../bata-explosion_00000003_pre_disaster.tif``
-            or the stem ``bata-explosion_00000003``.
-
-    Returns:
-        str: The event, e.g. ``'bata-explosion'``.
-
-    Raises:
-        ValueError: The name does not follow ``<event>_<8 digits>_...``.
-    """
-    return _tile_match(name, 'event').group(1)
-
-
-def bright_tile(name):
-    """Tile name ``<event>_<8 digits>`` of a BRIGHT file or sample name.
-
-    Args:
-        name (str): File path or name, as for :func:`bright_event`.
-
-    Returns:
-        str: The tile, e.g. ``'bata-explosion_00000003'``.
-
-    Raises:
-        ValueError: The name does not follow ``<event>_<8 digits>_...``.
-    """
-    return '_'.join(_tile_match(name, 'tile').groups())
+from mars.utils.bright_names import bright_event
+from mars.utils.withheld_labels import without_labels
+from .bitemporal_seg import BitemporalSegDataset
 
 
 @register_downstream('DATASETS', det=False)

@@ -6,12 +6,14 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mars.registry import DATASETS
+from mars.utils.normalization import MARS_CAPELLA_SAR_NORM, MARS_UMBRA_SAR_NORM
 
 # SAR statistics differ per source: Umbra patches are uint8, Capella uint16 (0-255 scale
 # for RGB / Umbra, raw DN for Capella), as published with MaRS.
 MARS16M_SAR_NORM = {
-    'Umbra_patches': dict(mean=36.42, std=33.89),
-    'Capella_patches': dict(mean=2353.35, std=4327.07),
+    source: dict(mean=norm['mean'][0], std=norm['std'][0])
+    for source, norm in (('Umbra_patches', MARS_UMBRA_SAR_NORM),
+                         ('Capella_patches', MARS_CAPELLA_SAR_NORM))
 }
 MODALITY_DIRS = ('rgb', 'sar')
 

@@ -18,8 +18,8 @@ import os.path as osp
 import numpy as np
 
 from mars.registry import register_downstream
+from mars.utils.withheld_labels import without_labels
 from .multimodal_seg import MultiModalSegDataset
-from .withheld_labels import without_labels
 
 UBC_SPLITS = ('train', 'val', 'test')
 HEIGHT_FOLDERS = ('height', 'dsm')

@@ -20,7 +20,7 @@ loaded by ``LoadMultiModalImages``).
 import os.path as osp
 
 from mars.registry import register_downstream
-from .sardet import CocoByNameDataset
+from .coco_by_name import CocoByNameDataset
 
 UBCV2_FINE_CLASSES = ('flat_roof', 'gable_roof', 'gambrel_roof', 'row_roof',
                       'multiple_eave_roof', 'hipped_roof_v1', 'hipped_roof_v2', 'mansard_roof',

@@ -1,11 +1,10 @@
-"""Fixtures of the analysis-tool tests: tools loaded as modules and run in-process."""
-import importlib.util
+"""Fixtures of the analysis-tool tests: tiny configs and seeded checkpoints (the tools run
+in-process through ``run_tool_main`` of tests/conftest.py)."""
 import os.path as osp
 
 import pytest
 import torch
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import REPO_ROOT
 CONFIGS = dict(
     seg=osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                  'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py'),
@@ -27,27 +26,6 @@ def configs():
     """Paths of tiny configs: ``seg``, ``height``, ``det``, ``sardet``, ``deepglobe``,
     ``earthmiss``."""
     return CONFIGS
-
-
-@pytest.fixture(scope='session')
-def run_tool_main():
-    """``run_tool_main('analysis_tools/get_flops.py', *args)``: the tool's ``main()`` in
-    this process with ``sys.argv`` set (the command-line path without the import cost of
-    a new interpreter). Returns the tool module."""
-    modules = {}
-
-    def run(tool, *args):
-        if tool not in modules:
-            spec = importlib.util.spec_from_file_location(
-                osp.splitext(osp.basename(tool))[0], osp.join(REPO_ROOT, 'tools', tool))
-            modules[tool] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(modules[tool])
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr('sys.argv', [tool, *map(str, args)])
-            modules[tool].main()
-        return modules[tool]
-
-    return run
 
 
 @pytest.fixture(scope='session')

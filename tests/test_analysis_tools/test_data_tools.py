@@ -7,7 +7,7 @@ import mmcv
 import numpy as np
 import pytest
 
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
 
 
 def test_confusion_matrix_from_checkpoint_and_from_predictions(
@@ -68,7 +68,7 @@ def test_browse_multimodal_dataset_shows_every_modality(tmp_path, earthmiss_root
 
 
 def test_browse_detection_dataset_draws_boxes(tmp_path, run_tool_main, configs):
-    from mars.datasets.synthetic_det import make_synthetic_sardet
+    from mars.testing.synthetic_det import make_synthetic_sardet
     root = tmp_path / 'sardet'
     make_synthetic_sardet(root, splits=dict(train=2), seed=0)
     run_tool_main('analysis_tools/browse_dataset.py', configs['sardet'], '--output-dir',

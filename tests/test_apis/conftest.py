@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import FIXTURE_CONFIGS, REPO_ROOT
+
 from mars.utils.geotiff import utm_geo_tags, write_geotiff
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURE_CONFIGS = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs')
 SEG_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 HEIGHT_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_uperhead_1xb2-2it_ubc-height-64x64.py')
 DET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_faster-rcnn_fpn_1xb2-1e_tiny-coco.py')

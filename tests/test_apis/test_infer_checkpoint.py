@@ -1,11 +1,9 @@
 """tools/infer.py loads the checkpoint strictly unless --allow-partial-checkpoint."""
-import importlib.util
-import os.path as osp
-
 import numpy as np
 import pytest
 import tifffile
-from test_infer_tool import REPO_ROOT, run_main
+from helpers import load_tool
+from test_infer_tool import run_main
 
 from mars.utils.checkpoint_check import CheckpointMismatchError
 
@@ -13,11 +11,7 @@ from mars.utils.checkpoint_check import CheckpointMismatchError
 @pytest.fixture(scope='module')
 def infer_module():
     """tools/infer.py as a module, to run ``main()`` in this process."""
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool_checkpoint', osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer.py', 'infer_tool_checkpoint')
 
 
 def test_infer_refuses_another_class_count_unless_allowed(tmp_path, monkeypatch, infer_module,

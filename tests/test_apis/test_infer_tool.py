@@ -1,5 +1,4 @@
 """tools/infer.py: georeferenced scenes in, tiled GeoTIFF / GeoJSON out."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,19 +7,15 @@ import pytest
 import tifffile
 import torch
 
-from mars.utils.geotiff import GeoTiffReader
+from helpers import load_tool
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mars.utils.geotiff import GeoTiffReader
 
 
 @pytest.fixture(scope='module')
 def infer_tool():
     """tools/infer.py as a module, to run ``main()`` in this process (no import cost)."""
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool', osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer.py', 'infer_tool')
 
 
 def run_main(tool, monkeypatch, *args):

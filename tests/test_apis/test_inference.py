@@ -6,6 +6,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from helpers import repo_path
 
 from mars.apis import inference, init_model, inference_model
 
@@ -110,6 +111,14 @@ def test_bad_inputs_raise_clear_errors(configs):
         inference_model(model, dict(rgb=rgb, nir=rgb))
     with pytest.raises(TypeError, match='pass a dict'):
         inference_model(model, rgb)
+
+
+def test_pretraining_config_is_refused_naming_it():
+    config = repo_path('configs', 'pretrain', 'mars-tiny_pretrain_1xb2-2e_mars16m-64x64.py')
+    with pytest.raises(ValueError, match=r"mars-tiny_pretrain_1xb2-2e_mars16m-64x64\.py: "
+                       r"default_scope 'mars' is a pretraining config.*"
+                       r"mars_pretrain_to_encoders\.py"):
+        init_model(config)
 
 
 def test_normalisation_mismatch_is_reported(tmp_path, monkeypatch, configs):

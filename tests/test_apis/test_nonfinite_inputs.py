@@ -1,9 +1,7 @@
 """Non-finite input pixels (NaN / inf) are nodata on every inference path: fed to the
 model as the normalisation mean, predicted as the nodata class (255) or NaN height, and
 counted in one log line."""
-import importlib.util
 import logging
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -11,11 +9,12 @@ import tifffile
 import torch
 from mmengine.config import Config
 
+from helpers import load_tool
+
 from mars.apis import InferencePipeline, inference, inference_model, init_model
 from mars.datasets.transforms.multimodal import LoadMultiModalImages
 from mars.utils.geotiff import GeoTiffReader
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BLOCK = (slice(100, 110), slice(120, 130))  # the 10 x 10 NaN block
 
 
@@ -138,11 +137,7 @@ def test_nan_block_detection_predicts_finite_boxes(configs, scene, logged):
 
 @pytest.fixture(scope='module')
 def infer_tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool_nonfinite', osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer.py', 'infer_tool_nonfinite')
 
 
 def test_infer_tool_nan_block_is_nodata(tmp_path, monkeypatch, capsys, infer_tool,

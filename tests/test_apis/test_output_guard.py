@@ -1,21 +1,15 @@
 """tools/infer.py never overwrites its inputs and cleans up after a killed run."""
-import importlib.util
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import load_tool
 
 
 @pytest.fixture(scope='module')
 def infer_tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool_guard', osp.join(REPO_ROOT, 'tools', 'infer.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('infer.py', 'infer_tool_guard')
 
 
 def run_main(tool, monkeypatch, *args):

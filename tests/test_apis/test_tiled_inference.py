@@ -1,6 +1,5 @@
 """Window-by-window scene prediction: blending, GeoTIFF window reading, memory."""
 import json
-import os.path as osp
 import subprocess
 import sys
 import textwrap
@@ -12,11 +11,11 @@ import torch
 from mmengine.structures import InstanceData
 from mmdet.structures import DetDataSample
 
+from helpers import REPO_ROOT
+
 from mars.apis import (blend_profile, blend_windows, dense_scores, detect_windows,
                        inference_model, init_model, scene_predictor, window_starts)
 from mars.utils.geotiff import GeoTiffReader, check_coregistered
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def box_scores(image, radius=2):

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from mars.datasets.synthetic_change import make_synthetic_bright, make_synthetic_whu_cd
+from mars.testing.synthetic_change import make_synthetic_bright, make_synthetic_whu_cd
 
 CONFIG_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'configs')
 WHU_CD_TINY = osp.join(CONFIG_DIR, 'mars-tiny_siamese-upernet_1xb2-2it_whu-cd-64x64.py')

@@ -8,9 +8,9 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIR = osp.join(REPO, 'configs', 'change')
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'change')
 WHU_BASE = 'whu_cd/mars-base_siamese-upernet_8xb4-40k_whu-cd-256x256.py'
 BRIGHT_BASE = 'bright/mars-base_siamese-upernet_8xb2-40k_bright-512x512.py'
 

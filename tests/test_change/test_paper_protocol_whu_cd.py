@@ -9,9 +9,9 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'change', 'whu_cd',
+CONFIG = osp.join(REPO_ROOT, 'configs', 'change', 'whu_cd',
                   'mars-{}_paper-protocol_linknet_1xb8-100e_whu-cd-256x256.py')
 TINY = osp.join(osp.dirname(osp.abspath(__file__)), 'configs',
                 'mars-tiny_paper-protocol_linknet_1xb1-1e_whu-cd-64x64.py')

@@ -7,15 +7,16 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
+from helpers import REPO_ROOT
+
 from mars.models.backbones.mars_backbone import MARS_ARCHS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIR = osp.join(REPO, 'configs', 'road', 'deepglobe')
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'road', 'deepglobe')
 DEMO = osp.join(CONFIG_DIR, 'mars-tiny_upernet_1xb8-300it_deepglobe-demo-128x128.py')
 
 
 def test_config_arch_table_matches_the_backbone():
-    table = Config.fromfile(osp.join(REPO, 'configs/_base_/models/mars_archs.py')).mars_archs
+    table = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/models/mars_archs.py')).mars_archs
     assert set(table) == set(MARS_ARCHS)
     for arch, entry in table.items():
         assert tuple(entry['channels']) == MARS_ARCHS[arch]['channels']

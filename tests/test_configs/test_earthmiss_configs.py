@@ -8,10 +8,11 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIR = osp.join(REPO, 'configs', 'landcover', 'earthmiss')
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
+
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'landcover', 'earthmiss')
 DEMO = osp.join(CONFIG_DIR, 'mars-tiny_upernet_1xb8-500it_earthmiss-demo-128x128.py')
 
 

@@ -4,12 +4,16 @@ import re
 
 import cv2
 import numpy as np
+import pytest
 import tifffile
+from mmengine.config import Config
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DOC = osp.join(REPO, 'docs', 'train_on_your_own_data.md')
+from mars.utils.safe_checkpoint import load_checkpoint_file
+
+DOC = osp.join(REPO_ROOT, 'docs', 'train_on_your_own_data.md')
 # The recipe the test config inherits instead of the page's (no released weights here).
-DEMO = osp.join(REPO, 'configs', 'landcover', 'earthmiss',
+DEMO = osp.join(REPO_ROOT, 'configs', 'landcover', 'earthmiss',
                 'mars-tiny_upernet_1xb8-500it_earthmiss-demo-128x128.py')
 
 
@@ -65,6 +69,15 @@ def test_documented_config_trains_and_tests_on_own_data(tmp_path, run_tool):
     log = run_tool('test.py', str(config_file), str(work_dir / 'iter_2.pth'),
               '--work-dir', str(tmp_path / 'test'), '--cfg-options', *options)
     assert 'metrics per modality-availability pattern' in log
-    # The config's statistics differ from the demo's: the checkpoint was trained with them,
-    # so loading it for the test raises no normalisation warning.
+    # The config's statistics differ from the demo's: the checkpoint records them, so
+    # loading it for the test raises no normalisation warning.
+    configured = Config.fromfile(str(config_file)).model.data_preprocessor.modalities
+    demo = Config.fromfile(DEMO).model.data_preprocessor.modalities
+    assert configured.rgb.mean == [98.1, 101.7, 93.2] != demo.rgb.mean
+    saved = load_checkpoint_file(str(work_dir / 'iter_2.pth'), 'cpu')['meta'][
+        'input_normalization']
+    assert list(saved) == ['rgb', 'sar']
+    for modality, stats in configured.items():
+        assert saved[modality] == dict(mean=pytest.approx(stats.mean),
+                                       std=pytest.approx(stats.std)), modality
     assert 'input normalisation differs' not in log

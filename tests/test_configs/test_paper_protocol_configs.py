@@ -8,12 +8,11 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from helpers import FIXTURE_CONFIGS, REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURE_CONFIGS = osp.join(REPO, 'tests', 'fixtures', 'configs')
-HEIGHT = osp.join(REPO, 'configs', 'height', 'ubc',
+HEIGHT = osp.join(REPO_ROOT, 'configs', 'height', 'ubc',
                   'mars-{}_paper-protocol_linknet_1xb6-80e_ubc-height-512x512.py')
-ROAD = osp.join(REPO, 'configs', 'road', 'deepglobe',
+ROAD = osp.join(REPO_ROOT, 'configs', 'road', 'deepglobe',
                 'mars-{}_paper-protocol_linknet_1xb6-80e_deepglobe-512x512.py')
 HEIGHT_TINY = osp.join(FIXTURE_CONFIGS,
                        'mars-tiny_paper-protocol_linknet_1xb3-1e_ubc-height-64x64.py')

@@ -7,10 +7,10 @@ import tifffile
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIR = osp.join(REPO, 'configs', 'height', 'ubc')
-TINY = osp.join(REPO, 'tests', 'fixtures', 'configs',
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'height', 'ubc')
+TINY = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                 'mars-tiny_uperhead_1xb2-2it_ubc-height-64x64.py')
 
 

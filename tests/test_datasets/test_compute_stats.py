@@ -1,26 +1,21 @@
 """tools/analysis_tools/compute_stats.py against numpy on the EarthMiss fixture."""
-import importlib.util
 import json
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
+from helpers import REPO_ROOT, load_tool
 
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.testing.synthetic import TINY_EARTHMISS_CITIES
 from mars.datasets.transforms import read_image
 
-TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools',
-                'compute_stats.py')
 CITIES = TINY_EARTHMISS_CITIES['train']
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('compute_stats', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/compute_stats.py', 'compute_stats')
 
 
 def write_config(path, root, allow_missing=()):
@@ -86,9 +81,9 @@ def test_missing_modality_excluded_and_max_samples(tool, earthmiss_root, tmp_pat
 
 def test_ubcv2_merge_files_measured_per_modality(tool, tmp_path):
     # The UBC-V2 README command: one merge file holds R, G, B and the float32 SAR band.
-    from mars.datasets.synthetic_det import make_synthetic_ubcv2
+    from mars.testing.synthetic_det import make_synthetic_ubcv2
     make_synthetic_ubcv2(tmp_path, splits=dict(train=3))
-    config = osp.join(osp.dirname(TOOL), '..', '..', 'configs', 'detection', 'ubcv2',
+    config = osp.join(REPO_ROOT, 'configs', 'detection', 'ubcv2',
                       'mars-base_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2-fine.py')
     root = f'train_dataloader.dataset.data_root={tmp_path}'
     stats = tool.main([config, '--cfg-options', root])
@@ -106,14 +101,14 @@ def test_single_image_datasets_measured_as_rgb(tool, tmp_path, capsys):
     # RGB order for a preprocessor that converts BGR to RGB.
     import cv2
 
-    from mars.datasets.synthetic_det import make_synthetic_sardet
+    from mars.testing.synthetic_det import make_synthetic_sardet
     make_synthetic_sardet(tmp_path, splits=dict(train=3))
     folder = tmp_path / 'JPEGImages' / 'train'
     for name in sorted(os.listdir(folder)):  # colour, so that the channel order shows
         img = cv2.imread(str(folder / name))
         img[..., 2] = 255 - img[..., 2]
         cv2.imwrite(str(folder / name), img)
-    config = osp.join(osp.dirname(TOOL), '..', '..', 'configs', 'detection', 'sardet100k',
+    config = osp.join(REPO_ROOT, 'configs', 'detection', 'sardet100k',
                       'mars-base_cascade-rcnn_fpn_paper-protocol_8xb2-1x_sardet100k.py')
     root = f'train_dataloader.dataset.data_root={tmp_path}/'
     stats = tool.main([config, '--cfg-options', root])

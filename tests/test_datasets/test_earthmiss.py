@@ -7,9 +7,9 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 
-from mars.datasets import EARTHMISS_CITIES, EarthMissDataset, make_synthetic_earthmiss
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
+from mars.datasets import EARTHMISS_CITIES, EarthMissDataset
 from mars.datasets.transforms import read_image
+from mars.testing import TINY_EARTHMISS_CITIES, make_synthetic_earthmiss
 
 TRAIN = TINY_EARTHMISS_CITIES['train']
 PIPELINE = [

@@ -12,13 +12,13 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mars.datasets import (BitemporalSegDataset, EarthMissDataset, WHUCDDataset,
-                           make_synthetic_bright, make_synthetic_whu_cd)
-from mars.datasets.synthetic import TINY_EARTHMISS_CITIES
-from mars.datasets.transforms import LoadDeepGlobeRoadMask, LoadRSAnnotations
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BRIGHT_TINY = osp.join(REPO, 'tests', 'test_change', 'configs',
+from mars.datasets import BitemporalSegDataset, EarthMissDataset, WHUCDDataset
+from mars.datasets.transforms import LoadDeepGlobeRoadMask, LoadRSAnnotations
+from mars.testing import TINY_EARTHMISS_CITIES, make_synthetic_bright, make_synthetic_whu_cd
+
+BRIGHT_TINY = osp.join(REPO_ROOT, 'tests', 'test_change', 'configs',
                        'mars-tiny_siamese-upernet_1xb2-2it_bright-64x64.py')
 SEG_PIPELINE = [dict(type='LoadMultiModalImages'), dict(type='LoadRSAnnotations'),
                 dict(type='RandomFlip', prob=0.5), dict(type='PackMultiModalSegInputs')]

@@ -11,7 +11,8 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS, TRANSFORMS
 
 import mars.datasets  # noqa: F401  (registration)
-from mars.datasets import UBCHeightDataset, holdout_split, make_synthetic_ubc_height
+from mars.datasets import UBCHeightDataset, holdout_split
+from mars.testing import make_synthetic_ubc_height
 from mars.datasets.transforms import LoadHeightAnnotation, LoadMultiModalImages
 
 PIPELINE = [dict(type='LoadMultiModalImages'), dict(type='LoadHeightAnnotation'),

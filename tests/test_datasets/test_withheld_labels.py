@@ -14,16 +14,17 @@ import torch
 from mmengine.registry import init_default_scope
 from PIL import Image
 
+from helpers import REPO_ROOT
+
 from mars.datasets import BRIGHTDataset, UBCHeightDataset
-from mars.datasets.synthetic import make_synthetic_ubc_height
-from mars.datasets.synthetic_change import make_synthetic_bright
+from mars.testing.synthetic import make_synthetic_ubc_height
+from mars.testing.synthetic_change import make_synthetic_bright
 from mars.evaluation.metrics import DamageMetric, HeightMetric
 from mars.utils.geotiff import GeoTiffReader, utm_geo_tags, write_geotiff
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BRIGHT_TINY = osp.join(REPO, 'tests', 'test_change', 'configs',
+BRIGHT_TINY = osp.join(REPO_ROOT, 'tests', 'test_change', 'configs',
                        'mars-tiny_siamese-upernet_1xb2-2it_bright-64x64.py')
-UBC_TINY = osp.join(REPO, 'tests', 'fixtures', 'configs',
+UBC_TINY = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                     'mars-tiny_uperhead_1xb2-2it_ubc-height-64x64.py')
 BRIGHT_CLASSES = ('background', 'intact', 'damaged', 'destroyed')
 BRIGHT_LOAD = [dict(type='LoadBitemporalImages', dates=('pre', 'post'),

@@ -3,14 +3,12 @@ the ``--cfg-options`` pointing the fixture configs at them, and trained work dir
 between tests."""
 import os
 import os.path as osp
-import socket
 
 import pytest
+from helpers import FIXTURE_CONFIGS, find_free_port
 
-from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
+from mars.testing.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-FIXTURE_CONFIGS = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs')
 SARDET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_cascade-rcnn_fpn_1xb2-1e_tiny-sardet.py')
 SARDET_SAR_CONFIG = osp.join(FIXTURE_CONFIGS,
                              'mars-tiny-sar_faster-rcnn_fpn_1xb2-1e_tiny-sardet.py')
@@ -23,13 +21,6 @@ def data_options(root, val_ann):
     root = str(root) + os.sep
     return [f'{loader}.dataset.data_root={root}' for loader in LOADERS] + [
         f'val_evaluator.ann_file={root}{val_ann}', f'test_evaluator.ann_file={root}{val_ann}']
-
-
-def _free_port():
-    """A TCP port free on this machine (session-scoped twin of the ``free_port`` fixture)."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope='session')
@@ -69,7 +60,7 @@ def trained_ubcv2(tmp_path_factory, run_script, ubcv2_root):
     output = run_script('dist_train.sh', UBCV2_CONFIG, 2, '--work-dir', work_dir,
                         '--cfg-options',
                         *data_options(ubcv2_root, 'annotations/roof_single_val.json'),
-                        env=dict(PORT=str(_free_port())))
+                        env=dict(PORT=str(find_free_port())))
     return dict(work_dir=work_dir, output=output,
                 checkpoint=osp.join(work_dir, 'epoch_1.pth'))
 

@@ -9,7 +9,7 @@ from mmdet.evaluation import CocoMetric
 from pycocotools import mask as mask_utils
 
 from mars.datasets import SARDET_CLASSES, UBCV2_FINE_CLASSES
-from mars.datasets.synthetic_det import make_synthetic_sardet
+from mars.testing.synthetic_det import make_synthetic_sardet
 from mars.evaluation.metrics import CocoByNameMetric
 
 

@@ -8,7 +8,7 @@ import tifffile
 from mmdet.datasets import CocoDataset
 
 from mars.datasets import SARDET_CLASSES, UBCV2_FINE_CLASSES, SARDetDataset, UBCV2Dataset
-from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
+from mars.testing.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
 
 # Scoped names: earlier tests may leave mmseg as the default scope (another LoadAnnotations).

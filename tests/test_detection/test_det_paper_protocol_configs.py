@@ -5,9 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from helpers import REPO_ROOT
+
 from mars.models.backbones.mars_backbone import arch_channels
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SARDET = osp.join(REPO_ROOT, 'configs', 'detection', 'sardet100k',
                   'mars-base_cascade-rcnn_fpn_paper-protocol_8xb2-1x_sardet100k.py')
 UBCV2 = osp.join(REPO_ROOT, 'configs', 'detection', 'ubcv2',

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
+from mars.testing.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2
 from mars.datasets.transforms import read_image
 from mars.engine.hooks import MultiModalDetVisualizationHook, modality_display, sar_to_uint8
 

@@ -7,11 +7,12 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from helpers import REPO_ROOT
+
 from mars.models.backbones.mars_backbone import arch_channels
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SARDET_DIR = osp.join(REPO, 'configs', 'detection', 'sardet100k')
-UBCV2_DIR = osp.join(REPO, 'configs', 'detection', 'ubcv2')
+SARDET_DIR = osp.join(REPO_ROOT, 'configs', 'detection', 'sardet100k')
+UBCV2_DIR = osp.join(REPO_ROOT, 'configs', 'detection', 'ubcv2')
 CONFIGS = sorted(glob.glob(osp.join(SARDET_DIR, '*.py')) + glob.glob(osp.join(UBCV2_DIR, '*.py')))
 
 

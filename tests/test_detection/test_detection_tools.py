@@ -7,6 +7,7 @@ import mmcv
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
+from helpers import REPO_ROOT
 
 from mars.utils.safe_checkpoint import load_checkpoint_file
 
@@ -77,8 +78,15 @@ def test_ubcv2_dist_train_two_cpu_processes(trained_ubcv2, det_configs):
     # The per-modality normalisation goes into the checkpoint (NormalizationCheckHook).
     saved = load_checkpoint_file(trained_ubcv2['checkpoint'], 'cpu')['meta'][
         'input_normalization']
-    assert saved['rgb']['mean'] == pytest.approx([87.01, 91.52, 83.51])
-    assert saved['sar'] == dict(mean=pytest.approx([0.2634]), std=pytest.approx([0.5957]))
+    configured = dumped.model.data_preprocessor.modalities
+    assert list(saved) == list(configured) == ['rgb', 'sar']
+    for modality, stats in configured.items():
+        assert saved[modality] == dict(mean=pytest.approx(stats.mean),
+                                       std=pytest.approx(stats.std)), modality
+    # The UBC-V2 SAR statistics, not the Umbra ones of the multi-modal base.
+    assert configured.sar.mean != Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', '_base_', 'models',
+        'mars_multimodal_cascade-mask-rcnn_fpn.py')).model.data_preprocessor.modalities.sar.mean
 
 
 def test_ubcv2_test_bbox_segm_out_and_show_dir(tmp_path, run_tool, trained_ubcv2, ubcv2_root,

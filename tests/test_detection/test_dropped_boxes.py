@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 from mars.datasets import UBCV2_FINE_CLASSES, SARDetDataset, UBCV2Dataset
-from mars.datasets.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2, write_json
+from mars.testing.synthetic_det import make_synthetic_sardet, make_synthetic_ubcv2, write_json
 
 SARDET_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'fixtures', 'configs',
                          'mars-tiny_cascade-rcnn_fpn_1xb2-1e_tiny-sardet.py')

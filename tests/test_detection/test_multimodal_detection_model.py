@@ -1,4 +1,5 @@
-"""MultiModalDetDataPreProcessor and MultiModalCascadeRCNN (tiny encoders)."""
+"""MultiModalDetDataPreProcessor, MultiModalCascadeRCNN and MultiModalFasterRCNN (tiny
+encoders)."""
 import numpy as np
 import pytest
 import torch
@@ -9,6 +10,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from mars.engine.hooks import normalization_of
+from mars.models.detectors import MaskedInputs
 
 MODALITIES = dict(rgb=dict(mean=[10., 20., 30.], std=[2., 4., 5.]),
                   sar=dict(mean=[40.], std=[8.]))
@@ -79,7 +81,7 @@ def test_detector_hands_the_modality_mask_to_the_backbone(tiny_detector):
         tiny_detector.eval()
     assert seen[0].tolist() == [[True, True], [True, False]]
     assert seen[1].tolist() == [[False, True]]
-    assert tiny_detector._modality_mask is None  # not left behind after the call
+    assert 'modality_mask' not in str(vars(tiny_detector).keys())  # no state left
     assert len(results) == 2 and 'masks' in results[0].pred_instances
     assert {'loss_rpn_cls', 's0.loss_cls', 's2.loss_mask'} <= set(losses)
 
@@ -111,3 +113,86 @@ def test_missing_sar_is_masked_not_read_as_zeros(tiny_detector):
     torch.testing.assert_close(masked, rgb_only)
     # ... while declaring SAR present would feed its zeros to the fusion as data.
     assert not torch.allclose(masked, _neck_features(tiny_detector, data, (True, True)))
+
+
+def _backbone_masks(detector):
+    """Start recording the ``modality_mask`` of each backbone call; returns (list, handle)."""
+    seen = []
+    handle = detector.backbone.register_forward_hook(
+        lambda module, args, kwargs, out: seen.append(kwargs.get('modality_mask')),
+        with_kwargs=True)
+    return seen, handle
+
+
+def test_calls_are_reentrant(tiny_detector):
+    """A detector call made while another one runs (e.g. from a hook) uses its own
+    samples' masks, and the outer call keeps its mask."""
+    outer = tiny_detector.data_preprocessor(dict(
+        inputs=[torch.rand(4, 64, 64) * 255], data_samples=[_sample((True, False))]))
+    inner = tiny_detector.data_preprocessor(dict(
+        inputs=[torch.rand(4, 64, 64) * 255], data_samples=[_sample((False, True))]))
+    seen, handle = _backbone_masks(tiny_detector)
+    nested = []
+
+    def call_inside(module, args, out):
+        if not nested:  # once: the inner call runs this hook too
+            nested.append('inner call')
+            tiny_detector._forward(inner['inputs'], inner['data_samples'])
+
+    neck_handle = tiny_detector.neck.register_forward_hook(call_inside)
+    try:
+        with torch.no_grad():
+            tiny_detector._forward(outer['inputs'], outer['data_samples'])
+            tiny_detector.extract_feat(outer['inputs'])  # a plain tensor: all present
+    finally:
+        handle.remove()
+        neck_handle.remove()
+    assert [m.tolist() if m is not None else None for m in seen] == [
+        [[True, False]], [[False, True]], None]
+    assert nested == ['inner call']
+
+
+def test_masked_inputs_carry_the_samples_masks(tiny_detector):
+    data = tiny_detector.data_preprocessor(dict(
+        inputs=[torch.rand(4, 64, 64) * 255 for _ in range(2)],
+        data_samples=[_sample((False, True)), _sample()]))
+    masked = tiny_detector._masked(data['inputs'], data['data_samples'])
+    assert isinstance(masked, MaskedInputs) and masked.inputs is data['inputs']
+    assert masked.modality_mask.tolist() == [[False, True], [True, True]]
+    assert tiny_detector._masked(data['inputs'], None).modality_mask is None
+
+
+@pytest.fixture(scope='module')
+def tiny_faster_rcnn(det_configs):
+    """The tiny UBC-V2 config's backbone and preprocessor on a Faster R-CNN."""
+    cascade = Config.fromfile(det_configs['ubcv2']).model
+    faster = Config.fromfile(det_configs['sardet_sar']).model
+    faster.type = 'MultiModalFasterRCNN'
+    faster.data_preprocessor = cascade.data_preprocessor  # replaced, not merged
+    faster.backbone = cascade.backbone
+    faster.neck.in_channels = cascade.neck.in_channels
+    torch.manual_seed(0)
+    return MODELS.build(faster).eval()
+
+
+def test_multimodal_faster_rcnn_trains_and_predicts_with_masks(tiny_faster_rcnn):
+    detector = tiny_faster_rcnn
+    seen, handle = _backbone_masks(detector)
+    try:
+        data = detector.data_preprocessor(dict(
+            inputs=[torch.rand(4, 64, 64) * 255 for _ in range(2)],
+            data_samples=[_sample(), _sample((True, False))]))
+        with torch.no_grad():
+            results = detector(**data, mode='predict')
+        losses = detector.train()(**detector.data_preprocessor(dict(
+            inputs=[torch.rand(4, 64, 64) * 255], data_samples=[_sample((False, True))]),
+            training=True), mode='loss')
+    finally:
+        handle.remove()
+        detector.eval()
+    assert [m.tolist() for m in seen] == [[[True, True], [True, False]], [[False, True]]]
+    assert len(results) == 2 and 'bboxes' in results[0].pred_instances
+    assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(losses)
+    losses['loss_cls'].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in detector.backbone.encoders['sar'].parameters())

@@ -4,10 +4,11 @@ import subprocess
 import sys
 
 import pytest
+from helpers import repo_path
 
-from mars.datasets.synthetic_det import make_synthetic_ubcv2
+from mars.testing.synthetic_det import make_synthetic_ubcv2
 
-TOOL = 'tools/dataset_converters/ubcv2_single_category.py'
+TOOL = repo_path('tools', 'dataset_converters', 'ubcv2_single_category.py')
 
 
 def _run(*args):

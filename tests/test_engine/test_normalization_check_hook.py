@@ -11,11 +11,11 @@ import torch
 import torch.nn as nn
 from mmseg.models import SegDataPreProcessor
 
+from helpers import REPO_ROOT
+
 from mars.engine.hooks import NormalizationCheckHook, input_range_problems
 from mars.engine.hooks import normalization_check_hook as hook_module
 from mars.engine.hooks.normalization_check_hook import META_KEY
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class FakeRunner:

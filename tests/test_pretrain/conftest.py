@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mars.datasets.synthetic_pretrain import make_synthetic_mars16m
+from mars.testing.synthetic_pretrain import make_synthetic_mars16m
 
 TINY_CONFIG = 'configs/pretrain/mars-tiny_pretrain_1xb2-2e_mars16m-64x64.py'
 

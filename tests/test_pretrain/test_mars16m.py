@@ -11,7 +11,7 @@ from mars.datasets import MaRS16MDataset
 from mars.datasets.transforms.pretrain import (LoadMaRSPair, MaRSMaskGenerator,
                                                PackMaRSPairInputs, PairedRandomFlip,
                                                PairedRandomResizedCrop)
-from mars.datasets.synthetic_pretrain import make_synthetic_mars16m
+from mars.testing.synthetic_pretrain import make_synthetic_mars16m
 
 
 def test_pairs_matched_by_name_with_per_source_sar_stats(tmp_path):

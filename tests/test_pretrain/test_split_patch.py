@@ -10,7 +10,7 @@ import pytest
 import tifffile
 
 from mars.datasets import MaRS16MDataset
-from mars.datasets.synthetic_pretrain import make_synthetic_scene_pair
+from mars.testing.synthetic_pretrain import make_synthetic_scene_pair
 from mars.utils.geotiff import GeoTiffReader
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',

@@ -7,9 +7,7 @@ import os.path as osp
 import mmcv
 import numpy as np
 import pytest
-
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-FIXTURE_CONFIGS = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs')
+from helpers import FIXTURE_CONFIGS
 SEG_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 DET_CONFIG = osp.join(FIXTURE_CONFIGS, 'mars-tiny_faster-rcnn_fpn_1xb2-1e_tiny-coco.py')
 

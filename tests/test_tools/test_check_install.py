@@ -1,18 +1,15 @@
 """tools/misc/check_install.py: the set-up ends with a clean dependency check."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from helpers import REPO_ROOT, load_tool
+
 SCRIPT = osp.join(REPO_ROOT, 'tools', 'misc', 'check_install.py')
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location('check_install', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc/check_install.py', 'check_install')
 
 
 def test_only_the_opencv_substitution_is_accepted():

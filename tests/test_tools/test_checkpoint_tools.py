@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from helpers import REPO_ROOT
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOL_TIMEOUT = 300
 
 

@@ -1,5 +1,4 @@
 """Config and command-line mistakes that used to change a run silently or fail late."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -9,22 +8,19 @@ import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
+from helpers import REPO_ROOT, load_tool
+
 from mars.apis import init_model
 from mars.utils.tool_config import (UnknownConfigKeyError, check_checkpoint_hook_args,
                                     load_tool_config, read_config)
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 SEG_CONFIG = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                       'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 
 
 @pytest.fixture(scope='module')
 def tool_train():
-    spec = importlib.util.spec_from_file_location(
-        'mars_tool_train_checks', osp.join(REPO_ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train.py', 'mars_tool_train_checks')
 
 
 def _parse(tool, monkeypatch, *argv):

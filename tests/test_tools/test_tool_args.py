@@ -1,32 +1,22 @@
 """Command-line handling of tools/train.py and tools/test.py, without running them."""
-import importlib.util
 import os.path as osp
 import sys
 
 import pytest
+from helpers import REPO_ROOT, load_tool
 from mmengine.config import Config
 
 from mars.utils.tool_config import config_scope, load_tool_config
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mars_tool_{name}', osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope='module')
 def tool_train():
-    return _load_tool('train')
+    return load_tool('train.py')
 
 
 @pytest.fixture(scope='module')
 def tool_test():
-    return _load_tool('test')
+    return load_tool('test.py')
 
 
 def _parse(tool, monkeypatch, *argv):

@@ -8,10 +8,11 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
+from helpers import REPO_ROOT
+
 from mars.apis import init_model
 from mars.utils.checkpoint_check import CheckpointMismatchError, load_checked
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = osp.join(REPO_ROOT, 'tests', 'fixtures', 'configs',
                       'mars-tiny_upernet_1xb2-4iter_tiny-seg-64x64.py')
 EARTHMISS_CONFIG = osp.join(REPO_ROOT, 'configs', 'landcover', 'earthmiss',

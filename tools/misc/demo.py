@@ -88,7 +88,7 @@ def find_overlays(test_dir):
 
 
 def road_demo(work_dir):
-    from mars.datasets.synthetic import make_synthetic_deepglobe
+    from mars.testing.synthetic import make_synthetic_deepglobe
 
     data = make_synthetic_deepglobe(ROAD_DATA, num_train=24, num_test=8, size=256, seed=0)
     print(f'synthetic DeepGlobe-layout data: {data["num_train"]} train / {data["num_test"]} '
@@ -115,7 +115,7 @@ def road_demo(work_dir):
 
 
 def landcover_demo(work_dir):
-    from mars.datasets.synthetic import make_synthetic_earthmiss
+    from mars.testing.synthetic import make_synthetic_earthmiss
 
     data = make_synthetic_earthmiss(LANDCOVER_DATA, tiles_per_city=3, size=128, seed=0)
     print(f'synthetic EarthMiss-layout data: {len(data["cities"])} cities x 3 RGB + SAR '

@@ -5,7 +5,7 @@ _base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './mars_archs.py']
 model = dict(
     # MaRS RGB pretraining statistics (0-255); images are loaded BGR, as in mmdet.
     data_preprocessor=dict(
-        mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11], bgr_to_rgb=True,
+        mean=_base_.mars_norm.rgb.mean, std=_base_.mars_norm.rgb.std, bgr_to_rgb=True,
         pad_size_divisor=32),
     backbone=dict(
         _delete_=True,

@@ -8,9 +8,7 @@ model = dict(
         _delete_=True,
         type='MultiModalDetDataPreProcessor',
         # MaRS pretraining statistics (0-255): RGB, and Umbra SAR (uint8).
-        modalities=dict(
-            rgb=dict(mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11]),
-            sar=dict(mean=[36.42], std=[33.89])),
+        modalities=_base_.mars_norm,
         pad_size_divisor=32,
         pad_mask=True),
     backbone=dict(

@@ -6,9 +6,7 @@ data_preprocessor = dict(
     _delete_=True,
     type='MultiModalSegDataPreProcessor',
     # MaRS pretraining statistics (0-255): RGB, and Umbra SAR (uint8).
-    modalities=dict(
-        rgb=dict(mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11]),
-        sar=dict(mean=[36.42], std=[33.89])),
+    modalities=_base_.mars_norm,
     pad_val=0,
     seg_pad_val=255,
     # MaRS encoders need sides divisible by 32; datasets with fixed crops set `size`.

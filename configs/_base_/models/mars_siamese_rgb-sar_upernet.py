@@ -8,8 +8,8 @@ model = dict(
         # MaRS pretraining statistics (0-255): RGB, and Umbra SAR (uint8).
         modalities=dict(
             _delete_=True,
-            pre=dict(mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11]),
-            post=dict(mean=[36.42], std=[33.89]))),
+            pre=_base_.mars_norm.rgb,
+            post=_base_.mars_norm.sar)),
     backbone=dict(
         dates=dict(
             _delete_=True,

@@ -3,7 +3,7 @@
 # mars_upernet.py. Inputs stack the dates on the channel axis: t1 RGB 0-2, t2 RGB 3-5.
 _base_ = ['./mars_upernet.py']
 # MaRS RGB pretraining statistics (0-255), for each date.
-rgb_norm = dict(mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11])
+rgb_norm = _base_.mars_norm.rgb
 data_preprocessor = dict(
     _delete_=True,
     type='MultiModalSegDataPreProcessor',

@@ -4,8 +4,8 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     # MaRS RGB pretraining statistics (0-255).
-    mean=[87.01, 91.52, 83.51],
-    std=[62.66, 54.58, 53.11],
+    mean=_base_.mars_norm.rgb.mean,
+    std=_base_.mars_norm.rgb.std,
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,

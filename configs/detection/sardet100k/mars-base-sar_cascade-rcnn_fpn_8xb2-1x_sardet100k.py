@@ -3,7 +3,8 @@
 # Otherwise as the RGB-encoder config it inherits.
 _base_ = ['./mars-base_cascade-rcnn_fpn_8xb2-1x_sardet100k.py']
 model = dict(
-    data_preprocessor=dict(mean=[36.42], std=[33.89], bgr_to_rgb=False),
+    data_preprocessor=dict(
+        mean=_base_.mars_norm.sar.mean, std=_base_.mars_norm.sar.std, bgr_to_rgb=False),
     backbone=dict(
         in_channels=1,
         modality='sar',

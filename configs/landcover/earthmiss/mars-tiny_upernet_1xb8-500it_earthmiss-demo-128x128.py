@@ -9,9 +9,7 @@ model = dict(
     data_preprocessor=dict(
         size=crop_size,
         # The synthetic tiles' own statistics would do as well; MaRS's are fine here.
-        modalities=dict(
-            rgb=dict(mean=[87.01, 91.52, 83.51], std=[62.66, 54.58, 53.11]),
-            sar=dict(mean=[36.42], std=[33.89]))),
+        modalities=_base_.mars_norm),
     backbone=dict(
         arch='tiny',
         drop_path_rate=0.0,

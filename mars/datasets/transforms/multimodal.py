@@ -84,7 +84,29 @@ def stack_float32(parts):
     return merged.astype(np.float32, copy=False)
 
 
-def _check_writable_stack(results, owner):
+def as_hwc(array, height, width, channels, dtype):
+    """``HxWxC`` view of a modality, or zeros of ``dtype`` for a missing one."""
+    if array is None:
+        return np.zeros((height, width, channels), dtype)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def common_size(arrays, paths):
+    """Height and width shared by all present modalities (error naming both files)."""
+    present = [name for name, array in arrays.items() if array is not None]
+    ref = present[0]
+    size = arrays[ref].shape[:2]
+    for name in present[1:]:
+        if arrays[name].shape[:2] != size:
+            found = arrays[name].shape[:2]
+            raise ValueError(
+                f'modality sizes differ: {ref} file {paths[ref]} is '
+                f'{size[0]}x{size[1]} but {name} file {paths[name]} is '
+                f'{found[0]}x{found[1]} (HxW); the modalities must be co-registered')
+    return size
+
+
+def check_writable_stack(results, owner):
     """The stack must be a float32 array that in-place channel edits can write into."""
     img = results['img']
     if img.ndim == 2 and sum(results.get('modality_channels', ())) == 1:
@@ -187,28 +209,6 @@ class LoadMultiModalImages(BaseTransform):
                     f'fill or mask them before training')
         return array
 
-    @staticmethod
-    def _as_hwc(array, height, width, channels, dtype):
-        """``HxWxC`` view of a modality, or zeros of ``dtype`` for a missing one."""
-        if array is None:
-            return np.zeros((height, width, channels), dtype)
-        return array[..., None] if array.ndim == 2 else array
-
-    @staticmethod
-    def _common_size(arrays, paths):
-        """Height and width shared by all present modalities (error naming both files)."""
-        present = [name for name, array in arrays.items() if array is not None]
-        ref = present[0]
-        size = arrays[ref].shape[:2]
-        for name in present[1:]:
-            if arrays[name].shape[:2] != size:
-                found = arrays[name].shape[:2]
-                raise ValueError(
-                    f'modality sizes differ: {ref} file {paths[ref]} is '
-                    f'{size[0]}x{size[1]} but {name} file {paths[name]} is '
-                    f'{found[0]}x{found[1]} (HxW); the modalities must be co-registered')
-        return size
-
     def transform(self, results):
         """Read every modality of ``results['modality_paths']`` into one stack.
 
@@ -226,10 +226,10 @@ class LoadMultiModalImages(BaseTransform):
         mask = tuple(arrays[name] is not None for name in self.modalities)
         if not any(mask):
             raise FileNotFoundError(f'no modality of this sample exists: {paths}')
-        height, width = self._common_size(arrays, paths)
+        height, width = common_size(arrays, paths)
 
         dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
-        parts = [self._as_hwc(arrays[name], height, width, self.channels[name], dtype)
+        parts = [as_hwc(arrays[name], height, width, self.channels[name], dtype)
                  for name in self.modalities]
         img = stack_float32(parts)
         results['img'] = img
@@ -339,7 +339,7 @@ class ModalitySliceTransform(BaseTransform):
         sl = modality_slice(results, self.modality)
         if not modality_present(results, self.modality):
             return results
-        img = _check_writable_stack(results, self.__class__.__name__)
+        img = check_writable_stack(results, self.__class__.__name__)
         path = results.get('modality_paths', {}).get(self.modality, results.get('img_path'))
         channels = img[..., sl]
         inner = dict(img=self._to_slice_dtype(channels, path),
@@ -419,7 +419,7 @@ class DropModalities(BaseTransform):
                     f'DropModalities(drop={self.drop}) would leave no modality in a sample '
                     f'with modalities {names} present {tuple(mask)}')
             return results
-        img = _check_writable_stack(results, self.__class__.__name__)
+        img = check_writable_stack(results, self.__class__.__name__)
         for name, before, after in zip(names, mask, new_mask):
             if before and not after:
                 img[..., modality_slice(results, name)] = 0

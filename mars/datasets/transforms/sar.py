@@ -8,7 +8,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mars.registry import register_downstream
-from .multimodal import _check_writable_stack, modality_present, modality_slice
+from .multimodal import check_writable_stack, modality_present, modality_slice
 
 
 def _sar_channels(results, modality, owner):
@@ -16,7 +16,7 @@ def _sar_channels(results, modality, owner):
     sl = modality_slice(results, modality)
     if not modality_present(results, modality):
         return None
-    img = _check_writable_stack(results, owner)
+    img = check_writable_stack(results, owner)
     path = results.get('modality_paths', {}).get(modality, results.get('img_path'))
     return img, sl, path
 

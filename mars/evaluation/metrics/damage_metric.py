@@ -8,10 +8,10 @@ import numpy as np
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
-from mars.datasets.bright import bright_event, bright_tile
 from mars.registry import register_downstream
-from .seg_confusion_metric import (SegConfusionMetric, _nanmean, _ratio,
-                                   confusion_matrix_metrics)
+from mars.utils.bright_names import bright_event, bright_tile
+from .nan_math import nan_ratio, nanmean
+from .seg_confusion_metric import SegConfusionMetric, confusion_matrix_metrics
 
 SUMMARY_KEYS = ('mIoU', 'OA', 'loc_F1', 'damage_F1')
 # How a class absent from both truth and prediction counts: 'zero' as BRIGHT's own
@@ -81,18 +81,18 @@ def damage_metrics(matrix, class_names, absent_classes='zero'):
     base = confusion_matrix_metrics(matrix, class_names)
     iou = np.array([base[f'IoU.{name}'] for name in class_names]) / 100
     building_tp = matrix[1:, 1:].sum()
-    loc_f1 = _ratio(2 * building_tp,
-                    2 * building_tp + matrix[0, 1:].sum() + matrix[1:, 0].sum())
+    loc_f1 = nan_ratio(2 * building_tp,
+                       2 * building_tp + matrix[0, 1:].sum() + matrix[1:, 0].sum())
     # Ground-truth building pixels only: rows 1..K-1, every predicted column.
     on_buildings = matrix[1:, :]
     tp = np.diag(matrix)[1:]
     fn = on_buildings.sum(axis=1) - tp
     fp = on_buildings[:, 1:].sum(axis=0) - tp
-    damage_f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    damage_f1 = nan_ratio(2 * tp, 2 * tp + fp + fn)
     if absent_classes == 'zero':
         iou, loc_f1, damage_f1 = (np.nan_to_num(v, nan=0.) for v in (iou, loc_f1, damage_f1))
     results = OrderedDict(
-        mIoU=_nanmean(iou) * 100, OA=base['aAcc'], loc_F1=float(loc_f1) * 100,
+        mIoU=nanmean(iou) * 100, OA=base['aAcc'], loc_F1=float(loc_f1) * 100,
         damage_F1=harmonic_mean(damage_f1) * 100)
     for name, value in zip(class_names, iou):
         results[f'IoU.{name}'] = float(value) * 100

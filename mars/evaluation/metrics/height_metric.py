@@ -14,7 +14,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.utils import mkdir_or_exist
 
-from mars.datasets.withheld_labels import labels_withheld
+from mars.utils.withheld_labels import labels_withheld
 from mars.registry import register_downstream
 from mars.utils.geotiff import GeoTiffReader, write_geotiff
 

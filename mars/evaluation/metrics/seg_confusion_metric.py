@@ -10,8 +10,9 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.utils import mkdir_or_exist
 from prettytable import PrettyTable
 
-from mars.datasets.withheld_labels import labels_withheld
+from mars.utils.withheld_labels import labels_withheld
 from mars.registry import register_downstream
+from .nan_math import nan_ratio, nanmean
 
 PER_CLASS_METRICS = ('IoU', 'Precision', 'Recall', 'F1')
 
@@ -39,15 +40,6 @@ def confusion_matrix(pred, label, num_classes, ignore_index=255):
         label[valid] * num_classes + pred[valid], minlength=num_classes**2)
     return counts[:num_classes**2].reshape(num_classes, num_classes).cpu().numpy().astype(
         np.int64)
-
-
-def _ratio(numerator, denominator):
-    """Element-wise ratio with NaN where the denominator is 0 (the quantity is undefined)."""
-    numerator = np.asarray(numerator, dtype=np.float64)
-    denominator = np.asarray(denominator, dtype=np.float64)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1),
-                        np.nan)
 
 
 def confusion_matrix_metrics(matrix, class_names):
@@ -79,30 +71,24 @@ def confusion_matrix_metrics(matrix, class_names):
     fp, fn = pred_total - tp, gt_total - tp
     total = matrix.sum()
     per_class = OrderedDict(
-        IoU=_ratio(tp, tp + fp + fn),
-        Precision=_ratio(tp, tp + fp),
-        Recall=_ratio(tp, tp + fn),
-        F1=_ratio(2 * tp, 2 * tp + fp + fn))
+        IoU=nan_ratio(tp, tp + fp + fn),
+        Precision=nan_ratio(tp, tp + fp),
+        Recall=nan_ratio(tp, tp + fn),
+        F1=nan_ratio(2 * tp, 2 * tp + fp + fn))
 
-    observed = _ratio(tp.sum(), total)
-    chance = _ratio((gt_total * pred_total).sum(), total**2)
+    observed = nan_ratio(tp.sum(), total)
+    chance = nan_ratio((gt_total * pred_total).sum(), total**2)
     results = OrderedDict(
         aAcc=float(observed) * 100,
-        mIoU=_nanmean(per_class['IoU']) * 100,
-        mF1=_nanmean(per_class['F1']) * 100,
-        mPrecision=_nanmean(per_class['Precision']) * 100,
-        mRecall=_nanmean(per_class['Recall']) * 100,
-        kappa=float(_ratio(observed - chance, 1 - chance)) * 100)
+        mIoU=nanmean(per_class['IoU']) * 100,
+        mF1=nanmean(per_class['F1']) * 100,
+        mPrecision=nanmean(per_class['Precision']) * 100,
+        mRecall=nanmean(per_class['Recall']) * 100,
+        kappa=float(nan_ratio(observed - chance, 1 - chance)) * 100)
     for metric, values in per_class.items():
         for name, value in zip(class_names, values):
             results[f'{metric}.{name}'] = float(value) * 100
     return results
-
-
-def _nanmean(values):
-    """Mean over the defined (non-NaN) values; NaN, without a warning, when none is."""
-    values = np.asarray(values, dtype=np.float64)
-    return float(values[~np.isnan(values)].mean()) if (~np.isnan(values)).any() else np.nan
 
 
 @register_downstream('METRICS', det=False)

@@ -1,11 +1,11 @@
 """Detection data preprocessor for stacked multi-modal inputs (R, G, B, SAR)."""
 from mmdet.models.data_preprocessors import DetDataPreprocessor
-from mmdet.registry import MODELS
 
+from mars.registry import register_downstream
 from .multimodal_seg_data_preprocessor import MultiModalSegDataPreProcessor as _SegPre
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', seg=False)
 class MultiModalDetDataPreProcessor(DetDataPreprocessor):
     """Per-modality normalisation and modality masks, then mmdet's padding and batching.
 

@@ -1,10 +1,11 @@
 """Segmentation data preprocessor for stacked multi-modal inputs (RGB + SAR)."""
 import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class MultiModalSegDataPreProcessor(SegDataPreProcessor):
     """Per-modality normalisation and modality masks, then mmseg's padding and stacking.
 

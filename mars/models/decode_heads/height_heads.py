@@ -6,7 +6,8 @@ from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.decode_heads.uper_head import UPerHead
 from mmseg.models.utils import resize
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 OUTPUT_ACTIVATIONS = {None: None, 'relu': F.relu, 'softplus': F.softplus}
 
@@ -109,7 +110,7 @@ class HeightRegressionMixin:
         return super().predict_by_feat(height_logits, batch_img_metas) / self.target_scale
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class HeightUPerHead(HeightRegressionMixin, UPerHead):
     """UPerNet head regressing building height (one channel, metres).
 
@@ -132,7 +133,7 @@ class HeightUPerHead(HeightRegressionMixin, UPerHead):
         self._init_regression(target_scale, output_activation, max_height)
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class HeightLightHead(HeightRegressionMixin, BaseDecodeHead):
     """Light FPN-like height head: top-down fusion of the stages to the finest one.
 

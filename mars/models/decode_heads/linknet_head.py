@@ -3,8 +3,8 @@ downstream models for roads, change detection and building height."""
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.registry import MODELS
 
+from mars.registry import register_downstream
 from .height_heads import HeightRegressionMixin
 
 
@@ -36,7 +36,7 @@ class LinkNetUpBlock(nn.Module):
         return self.layers(x)
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class LinkNetHead(BaseDecodeHead):
     """LinkNet-style decoder without skip connections on one feature map.
 
@@ -104,7 +104,7 @@ class LinkNetHead(BaseDecodeHead):
         return self.cls_seg(self.decoder(self._transform_inputs(inputs)))
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class HeightLinkNetHead(HeightRegressionMixin, LinkNetHead):
     """:class:`LinkNetHead` regressing building height (one channel, metres).
 

@@ -1,3 +1,5 @@
-from .multimodal_cascade_rcnn import MultiModalCascadeRCNN
+from .modality_mask_mixin import MaskedInputs, ModalityMaskDetectorMixin
+from .multimodal_two_stage import MultiModalCascadeRCNN, MultiModalFasterRCNN
 
-__all__ = ['MultiModalCascadeRCNN']
+__all__ = ['MaskedInputs', 'ModalityMaskDetectorMixin', 'MultiModalCascadeRCNN',
+           'MultiModalFasterRCNN']

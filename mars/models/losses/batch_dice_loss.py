@@ -3,10 +3,11 @@ segmentation_models_pytorch's ``DiceLoss``, which the MaRS authors' downstream c
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class BatchDiceLoss(nn.Module):
     """Soft Dice loss per class, pooled over all pixels of all images of the batch.
 

@@ -1,7 +1,8 @@
 """Masked regression losses for building height maps (metres, NaN = no label)."""
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 
 class MaskedHeightLoss(nn.Module):
@@ -44,7 +45,7 @@ class MaskedHeightLoss(nn.Module):
         return self._loss_name
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class HeightL1Loss(MaskedHeightLoss):
     """Mean absolute error over the valid pixels (see :class:`MaskedHeightLoss`).
 
@@ -60,7 +61,7 @@ class HeightL1Loss(MaskedHeightLoss):
         return (pred - target).abs().mean()
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class HeightSiLogLoss(MaskedHeightLoss):
     """Scale-invariant log loss on ``log(height + offset)`` over the valid pixels.
 

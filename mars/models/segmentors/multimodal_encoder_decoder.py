@@ -1,44 +1,11 @@
 """Encoder-decoder segmentor that hands each sample's modality mask to the backbone."""
-import torch
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+
+from mars.models.modality_mask import backbone_takes_mask, stack_modality_mask
+from mars.registry import register_downstream
 
 
-def stack_modality_mask(batch_img_metas, modalities, device=None):
-    """Stack the samples' ``modality_mask`` metainfo into a BoolTensor ``[B, M]``.
-
-    Flags are matched by name: a sample's ``modalities`` metainfo (when present) names its
-    ``modality_mask`` entries, otherwise they follow ``modalities``. A sample without a
-    mask has every modality present.
-
-    Args:
-        batch_img_metas (list[dict]): Metainfo of each sample.
-        modalities (Sequence[str]): The backbone's modality order.
-        device (torch.device, optional): Device of the result.
-
-    Returns:
-        Tensor: BoolTensor ``[B, M]``, True = present.
-    """
-    rows = []
-    for index, meta in enumerate(batch_img_metas):
-        if meta.get('modality_mask') is None:
-            rows.append([True] * len(modalities))
-            continue
-        names = tuple(meta.get('modalities', modalities))
-        mask = tuple(bool(m) for m in meta['modality_mask'])
-        if len(mask) != len(names):
-            raise ValueError(f'sample {index}: modality_mask {mask} has {len(mask)} values '
-                             f'for modalities {names}')
-        flags = dict(zip(names, mask))
-        missing = [n for n in modalities if n not in flags]
-        if missing:
-            raise KeyError(f'sample {index}: metainfo modalities {names} lack the '
-                           f'backbone modalities {missing}')
-        rows.append([flags[n] for n in modalities])
-    return torch.tensor(rows, dtype=torch.bool, device=device)
-
-
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class MultiModalEncoderDecoder(EncoderDecoder):
     """:class:`EncoderDecoder` passing ``modality_mask`` to a multi-modal backbone.
 
@@ -54,7 +21,7 @@ class MultiModalEncoderDecoder(EncoderDecoder):
     @property
     def with_modality_mask(self):
         """bool: Whether the backbone takes a ``modality_mask``."""
-        return getattr(self.backbone, 'accepts_modality_mask', False)
+        return backbone_takes_mask(self.backbone)
 
     def modality_mask(self, batch_img_metas, inputs):
         """BoolTensor ``[B, M]`` for the backbone, or None if it takes no mask."""

@@ -1,13 +1,13 @@
 """Multi-modal building height estimator (RGB + SAR -> height in metres)."""
 from mmengine.structures import PixelData
 from mmseg.models.utils import resize
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mars.registry import register_downstream
 from .multimodal_encoder_decoder import MultiModalEncoderDecoder
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class MultiModalHeightEstimator(MultiModalEncoderDecoder):
     """Height regression with a one-channel head, modality masks reaching the backbone.
 

@@ -1,9 +1,10 @@
 """Encoder-decoder segmentor for change detection with a Siamese (bi-temporal) backbone."""
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+
+from mars.registry import register_downstream
 
 
-@MODELS.register_module()
+@register_downstream('MODELS', det=False)
 class SiameseEncoderDecoder(EncoderDecoder):
     """:class:`EncoderDecoder` whose backbone encodes two dates and fuses them per stage.
 

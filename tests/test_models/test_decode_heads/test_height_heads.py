@@ -86,11 +86,18 @@ def test_l1_equals_mean_over_valid_pixels_and_masked_pixels_do_not_count():
     valid = torch.isfinite(stacked) & (stacked <= 25.)
     assert math.isclose(value.item(), (stacked[valid] - 3.).abs().mean().item(), rel_tol=1e-5)
 
-    # Changing the labels of invalid pixels (NaN or above max_height) changes nothing.
+    # Changing the labels of invalid pixels changes nothing: NaN ones become +inf / -inf
+    # (still non-finite), those above max_height become NaN.
+    nodata, too_high = torch.isnan(stacked), stacked > 25.
+    assert nodata.any() and too_high.any()
     changed = [g.clone() for g in gt]
     for g in changed:
-        g[torch.isnan(g)] = float('nan')
-        g[g > 25.] = 1000.
+        nan, high = torch.isnan(g), g > 25.
+        g[nan] = float('inf')
+        g[nan & (torch.arange(g.numel()).reshape(g.shape) % 2 == 0)] = float('-inf')
+        g[high] = float('nan')
+    assert not torch.isnan(torch.stack(changed)[nodata]).any()
+    assert torch.isnan(torch.stack(changed)[too_high]).all()
     assert head.loss(features(), samples(changed), None)['loss_height_l1'] == value
 
 

@@ -11,9 +11,10 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from helpers import REPO_ROOT
+
 import mars.models  # noqa: F401
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = dict(
     road='configs/road/deepglobe/mars-base_paper-protocol_linknet_1xb6-80e_deepglobe-512x512.py',
     change='configs/change/whu_cd/mars-base_paper-protocol_linknet_1xb8-100e_whu-cd-256x256.py',
@@ -23,7 +24,7 @@ LN3 = math.log(3.)
 
 def paper_head(task):
     """The decode head of a MaRS-B paper-protocol config."""
-    cfg = Config.fromfile(osp.join(REPO, CONFIGS[task]))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIGS[task]))
     init_default_scope('mmseg')
     torch.manual_seed(0)
     return MODELS.build(cfg.model.decode_head)

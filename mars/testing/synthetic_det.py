@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import tifffile
 
-from .sardet import SARDET_CLASSES
-from .ubcv2 import UBCV2_FINE_CLASSES
+from mars.datasets.sardet import SARDET_CLASSES
+from mars.datasets.ubcv2 import UBCV2_FINE_CLASSES
 
 # (height, width, suffix) cycled over the SARDet images: the release mixes all three.
 SARDET_SHAPES = ((128, 128, '.jpg'), (96, 128, '.bmp'), (128, 96, '.png'))

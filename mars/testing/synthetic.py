@@ -1,10 +1,20 @@
-"""Synthetic DeepGlobe- and EarthMiss-format data for tests and CPU demos.
+"""Synthetic DeepGlobe-, EarthMiss- and UBC-height-format data for tests and CPU demos.
 
-DeepGlobe: the files follow the real release exactly (``<id>_sat.jpg`` RGB JPEG,
-``<id>_mask.png`` 3-channel 0/255 PNG, split files of ids), so everything downstream of the loader is
-exercised. The content is made to be *learnable quickly*: fields of saturated greens and
-browns with mild texture, crossed by 3-8 px asphalt-grey roads covering about 5-15 % of the
-tile, so a tiny model trained for minutes on a CPU reaches a clearly non-zero road IoU.
+Each writer follows its real release exactly (file names, folders, formats, dtypes, band
+counts, label codes), so everything downstream of the loaders is exercised; the content is
+made to be *learnable quickly* by a tiny model on a CPU:
+
+* DeepGlobe (``make_synthetic_deepglobe``): ``<id>_sat.jpg`` RGB JPEG and ``<id>_mask.png``
+  3-channel 0/255 PNG with split files of ids. Fields of saturated greens and browns with
+  mild texture, crossed by 3-8 px asphalt-grey roads covering about 5-15 % of the tile.
+* EarthMiss (``make_synthetic_earthmiss``): per-city ``images/RGB``, ``images/SAR`` and
+  ``masks`` folders (TIFF or PNG, uint8 or uint16 SAR). Some classes are visible mostly in
+  RGB, others mostly in SAR, so single-modality models confuse different classes.
+* UBC height, DFC23 track 2 (``make_synthetic_ubc_height``): ``<split>/{rgb,sar,height}``
+  TIFFs, float32 SAR and heights in metres, optional NaN nodata pixels.
+
+``random_rect`` and ``write_raster`` are shared with the change-detection writers
+(:mod:`mars.testing.synthetic_change`).
 """
 import os
 import os.path as osp
@@ -13,6 +23,8 @@ import zlib
 import cv2
 import numpy as np
 import tifffile
+
+from mars.datasets.earthmiss import EARTHMISS_CITIES
 
 # Field colours (RGB): crops, grass, forest, bare soil, dry grass. All clearly saturated, so
 # that grey roads differ from them in colour, not only in brightness.
@@ -164,7 +176,7 @@ TINY_EARTHMISS_CITIES = dict(
     test=('America-NewYork', 'Peru-Callao'))
 
 
-def _random_rect(rng, size, min_frac, max_frac):
+def random_rect(rng, size, min_frac, max_frac):
     """``(y0, y1, x0, x1)`` of a random rectangle with sides in ``[min, max] * size``."""
     h, w = (rng.uniform(min_frac, max_frac, 2) * size).astype(int) + 1
     y0, x0 = rng.integers(0, size - h + 1), rng.integers(0, size - w + 1)
@@ -176,10 +188,10 @@ def _earthmiss_label(rng, size):
     label = np.full((size, size), EM_BACKGROUND, np.uint8)
     for code in (EM_WATER, EM_FOREST, EM_AGRICULTURAL, EM_BARREN, EM_PLAYGROUND):
         for _ in range(rng.integers(0, 3)):
-            y0, y1, x0, x1 = _random_rect(rng, size, 0.15, 0.4)
+            y0, y1, x0, x1 = random_rect(rng, size, 0.15, 0.4)
             label[y0:y1, x0:x1] = code
     for _ in range(rng.integers(3, 10)):
-        y0, y1, x0, x1 = _random_rect(rng, size, 0.06, 0.16)
+        y0, y1, x0, x1 = random_rect(rng, size, 0.06, 0.16)
         label[y0:y1, x0:x1] = EM_BUILDING
     width = max(2, size // 30)
     for _ in range(rng.integers(1, 3)):
@@ -213,7 +225,7 @@ def _earthmiss_sar(rng, label, dtype):
     return np.clip(sar, 0, 255).astype(np.uint8)
 
 
-def _write_raster(path, array):
+def write_raster(path, array):
     """Write ``array`` as TIFF (tifffile) or PNG (OpenCV, stored as the file's RGB)."""
     if path.endswith('.tif'):
         photometric = 'rgb' if array.ndim == 3 else 'minisblack'
@@ -246,7 +258,6 @@ def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed
     Returns:
         dict: ``root``, ``cities``, ``names`` (``{city: [name, ...]}``), ``size``, ``fmt``.
     """
-    from .earthmiss import EARTHMISS_CITIES  # the dataset module imports nothing from here
     if fmt not in ('tif', 'png'):
         raise ValueError(f"fmt must be 'tif' or 'png', got {fmt!r}")
     if sar_dtype not in ('uint8', 'uint16'):
@@ -264,10 +275,10 @@ def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed
         for index, name in enumerate(names[city]):
             rng = np.random.default_rng([seed, city_key, index])
             label = _earthmiss_label(rng, size)
-            _write_raster(osp.join(folders[0], f'{name}.{fmt}'), _earthmiss_rgb(rng, label))
-            _write_raster(osp.join(folders[1], f'{name}_SAR.{fmt}'),
+            write_raster(osp.join(folders[0], f'{name}.{fmt}'), _earthmiss_rgb(rng, label))
+            write_raster(osp.join(folders[1], f'{name}_SAR.{fmt}'),
                           _earthmiss_sar(rng, label, sar_dtype))
-            _write_raster(osp.join(folders[2], f'{name}_mask.{fmt}'), label)
+            write_raster(osp.join(folders[2], f'{name}_mask.{fmt}'), label)
     return dict(root=root, cities=list(cities), names=names, size=size, fmt=fmt)
 
 
@@ -285,7 +296,7 @@ def _ubc_height_map(rng, size):
     """float32 height map: 0 ground with 3-12 rectangular buildings of 3-60 m."""
     height = np.zeros((size, size), np.float32)
     for _ in range(rng.integers(3, 13)):
-        y0, y1, x0, x1 = _random_rect(rng, size, 0.06, 0.2)
+        y0, y1, x0, x1 = random_rect(rng, size, 0.06, 0.2)
         height[y0:y1, x0:x1] = rng.uniform(*UBC_HEIGHT_RANGE)
     return height
 
@@ -351,8 +362,8 @@ def make_synthetic_ubc_height(root, splits=('train', ), tiles=6, size=64, seed=0
         for index, tile_id in enumerate(ids[split]):
             rng = np.random.default_rng([seed, split_key, index])
             height = _ubc_height_map(rng, size)
-            _write_raster(osp.join(folders[0], f'{tile_id}.tif'), _ubc_rgb(rng, height))
-            _write_raster(osp.join(folders[1], f'{tile_id}.tif'), _ubc_sar(rng, height))
+            write_raster(osp.join(folders[0], f'{tile_id}.tif'), _ubc_rgb(rng, height))
+            write_raster(osp.join(folders[1], f'{tile_id}.tif'), _ubc_sar(rng, height))
             if nodata_pixels:
                 flat = rng.choice(size * size, nodata_pixels, replace=False)
                 height.reshape(-1)[flat] = np.nan

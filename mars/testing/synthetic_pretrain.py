@@ -9,9 +9,8 @@ import os.path as osp
 import numpy as np
 import tifffile
 
+from mars.datasets.mars16m import MODALITY_DIRS
 from mars.utils.geotiff import geotiff_extratags, utm_geo_tags
-
-from .mars16m import MODALITY_DIRS
 
 # Source folder -> SAR dtype, as in the real corpus.
 MARS16M_SAR_DTYPES = {'Umbra_patches': np.uint8, 'Capella_patches': np.uint16}

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 import tifffile
 
-from .synthetic import EM_SAR_LOOKS, _random_rect, _write_raster
+from .synthetic import EM_SAR_LOOKS, random_rect, write_raster
 
 GROUND_RGB = np.array([105, 118, 92], dtype=np.float32)
 ROOF_RGB = np.array([[190, 80, 70], [200, 200, 195], [90, 110, 160]], dtype=np.float32)
@@ -35,7 +35,7 @@ def _ground(rng, size):
 
 def _buildings(rng, size, count):
     """``count`` random roof rectangles ``(y0, y1, x0, x1)``."""
-    return [_random_rect(rng, size, 0.08, 0.2) for _ in range(count)]
+    return [random_rect(rng, size, 0.08, 0.2) for _ in range(count)]
 
 
 def _paint_roofs(rng, img, rects):
@@ -92,9 +92,9 @@ def make_synthetic_whu_cd(root, splits=('train', 'val', 'test'), tiles=4, size=6
                 label[y0:y1, x0:x1] = 255
             for y0, y1, x0, x1 in old:  # a roof on both dates is not a change
                 label[y0:y1, x0:x1] = 0
-            _write_raster(osp.join(folders[0], name), _to_uint8(first))
-            _write_raster(osp.join(folders[1], name), _to_uint8(second))
-            _write_raster(osp.join(folders[2], name), label)
+            write_raster(osp.join(folders[0], name), _to_uint8(first))
+            write_raster(osp.join(folders[1], name), _to_uint8(second))
+            write_raster(osp.join(folders[2], name), label)
     if with_lists:
         os.makedirs(osp.join(root, 'list'), exist_ok=True)
         for split, files in names.items():
@@ -169,10 +169,10 @@ def make_synthetic_bright(root, splits=('train', 'val'), events=BRIGHT_EVENTS, t
                     tifffile.imwrite(pre_path, np.concatenate([pre, extra], axis=2),
                                      photometric='minisblack', planarconfig='contig')
                 else:
-                    _write_raster(pre_path, pre)
-                _write_raster(osp.join(folders[1], f'{stem}_post_disaster.tif'),
+                    write_raster(pre_path, pre)
+                write_raster(osp.join(folders[1], f'{stem}_post_disaster.tif'),
                               _bright_sar(rng, label))
-                _write_raster(osp.join(folders[2], f'{stem}_building_damage.tif'), label)
+                write_raster(osp.join(folders[2], f'{stem}_building_damage.tif'), label)
         if with_setlevel:
             with open(osp.join(root, f'{split}_setlevel.txt'), 'w') as f:
                 f.writelines(f'{stem}\n' for stem in names[split])
