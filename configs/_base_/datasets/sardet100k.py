@@ -21,6 +21,10 @@ test_pipeline = [
         type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
+# The same pipelines for a 1-channel SAR encoder (the *-sar configs): 'grayscale' reads
+# HxW, exact for the release's 3 equal channels.
+sar_train_pipeline = [dict(train_pipeline[0], color_type='grayscale')] + train_pipeline[1:]
+sar_test_pipeline = [dict(test_pipeline[0], color_type='grayscale')] + test_pipeline[1:]
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,

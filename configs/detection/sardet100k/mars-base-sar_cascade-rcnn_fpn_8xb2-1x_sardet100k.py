@@ -9,22 +9,6 @@ model = dict(
         in_channels=1,
         modality='sar',
         init_cfg=dict(checkpoint='checkpoints/mars_base_sar_encoder_only.pth')))
-# 'grayscale' gives HxW; the release's 3 equal channels make it exact.
-train_pipeline = [
-    dict(type='LoadImageFromFile', color_type='grayscale', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', color_type='grayscale', backend_args=None),
-    dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=_base_.sar_train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=_base_.sar_test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=_base_.sar_test_pipeline))

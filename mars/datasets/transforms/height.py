@@ -6,7 +6,7 @@ import tifffile
 from mmcv.transforms import BaseTransform
 
 from mars.registry import register_downstream
-from .loading import TIFF_SUFFIXES, read_image
+from .loading import TIFF_SUFFIXES, check_image_size, read_image, set_seg_field
 
 
 def gdal_nodata(path):
@@ -84,11 +84,7 @@ class LoadHeightAnnotation(BaseTransform):
         """
         path = results['height_path']
         height = self._check(read_image(path, 'rgb', self.backend_args), path)
-        if 'img' in results and height.shape != results['img'].shape[:2]:
-            raise ValueError(
-                f'height map {path} is {height.shape[0]}x{height.shape[1]} but its image '
-                f'{results.get("img_path", "")} is '
-                f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        check_image_size(height, path, results, 'height map')
         height = height.astype(np.float32)  # always a copy: safe to edit in place
         invalid = ~np.isfinite(height)
         nodata_values = [self.nodata]
@@ -98,11 +94,7 @@ class LoadHeightAnnotation(BaseTransform):
             if value is not None and np.isfinite(value):
                 invalid |= height == np.float32(value)
         height[invalid] = np.nan
-        results['gt_depth_map'] = height
-        seg_fields = results.setdefault('seg_fields', [])
-        if 'gt_depth_map' not in seg_fields:
-            seg_fields.append('gt_depth_map')
-        return results
+        return set_seg_field(results, 'gt_depth_map', height)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(nodata={self.nodata}, '

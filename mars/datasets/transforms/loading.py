@@ -175,6 +175,26 @@ def check_label_ids(label, path, num_classes, ignore_index=255, lookup=None):
         f'{rules}. Fix the label or the dataset\'s classes / reduce_zero_label')
 
 
+def check_image_size(array, path, results, what):
+    """``array`` (read from ``path``) must be as high and wide as ``results['img']``, when
+    the image is already loaded; the error names both files."""
+    if 'img' in results and array.shape[:2] != results['img'].shape[:2]:
+        raise ValueError(
+            f'{what} {path} is {array.shape[0]}x{array.shape[1]} but its image '
+            f'{results.get("img_path", "")} is '
+            f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+
+
+def set_seg_field(results, key, value):
+    """Put a per-pixel map in ``results[key]`` and list it in ``seg_fields``, so geometric
+    transforms move it with the image."""
+    results[key] = value
+    seg_fields = results.setdefault('seg_fields', [])
+    if key not in seg_fields:
+        seg_fields.append(key)
+    return results
+
+
 def num_channels(img):
     """Channel count of an ``HxW`` (1) or ``HxWxC`` (C) array."""
     return 1 if img.ndim == 2 else img.shape[2]
@@ -289,22 +309,14 @@ class LoadDeepGlobeRoadMask(BaseTransform):
         mask = read_image(path, 'rgb', self.backend_args)
         if mask.ndim == 3:
             mask = mask[..., 0]
-        if 'img' in results and mask.shape != results['img'].shape[:2]:
-            raise ValueError(
-                f'mask {path} is {mask.shape[0]}x{mask.shape[1]} but its image '
-                f'{results.get("img_path", "")} is '
-                f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        check_image_size(mask, path, results, 'mask')
         if self.threshold > 1 and mask.size and mask.max() == 1:
             # A 0/1 mask read with the 0/255 threshold: the foreground would vanish.
             raise ValueError(
                 f'mask {path} holds only the values 0 and 1, but foreground is >= '
                 f'{self.threshold} here: every pixel would be background. For masks stored '
                 f'as 0/1 set threshold=1')
-        results['gt_seg_map'] = (mask >= self.threshold).astype(np.uint8)
-        seg_fields = results.setdefault('seg_fields', [])
-        if 'gt_seg_map' not in seg_fields:
-            seg_fields.append('gt_seg_map')
-        return results
+        return set_seg_field(results, 'gt_seg_map', (mask >= self.threshold).astype(np.uint8))
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(threshold={self.threshold}, '
@@ -396,11 +408,7 @@ class LoadRSAnnotations(BaseTransform):
         """
         path = results['seg_map_path']
         label = self._check_label(read_image(path, 'rgb', self.backend_args), path)
-        if 'img' in results and label.shape != results['img'].shape[:2]:
-            raise ValueError(
-                f'label map {path} is {label.shape[0]}x{label.shape[1]} but its image '
-                f'{results.get("img_path", "")} is '
-                f'{results["img"].shape[0]}x{results["img"].shape[1]} (HxW)')
+        check_image_size(label, path, results, 'label map')
         lookup = label_lookup(self._reduce_zero_label(results, path), results.get('label_map'))
         num_classes = self.num_classes or results.get('num_classes')
         if num_classes:
@@ -414,11 +422,7 @@ class LoadRSAnnotations(BaseTransform):
                       f'of {path} and the following maps are not checked; pass '
                       f'LoadRSAnnotations(num_classes=...)', logger='current',
                       level=logging.WARNING)
-        results['gt_seg_map'] = lookup[label]
-        seg_fields = results.setdefault('seg_fields', [])
-        if 'gt_seg_map' not in seg_fields:
-            seg_fields.append('gt_seg_map')
-        return results
+        return set_seg_field(results, 'gt_seg_map', lookup[label])
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(reduce_zero_label={self.reduce_zero_label}, '

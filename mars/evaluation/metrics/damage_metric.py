@@ -156,19 +156,9 @@ class DamageMetric(SegConfusionMetric):
         """``(event, confusion matrix)`` of one sample (event None without ``per_event``)."""
         return (sample_event(data_sample) if self.per_event else None), matrix
 
-    def compute_metrics(self, results):
-        """Sum the matrices over the split and per event and turn them into metrics.
-
-        Args:
-            results (list[tuple[str | None, np.ndarray]]): ``(event, matrix)`` per sample.
-
-        Returns:
-            dict[str, float]: The metrics described in the class docstring.
-        """
-        if self.predict_only:
-            self._log_predict_only(results)
-            return OrderedDict()
-        class_names = list(self.dataset_meta['classes'])
+    def _split_metrics(self, results, class_names):
+        """Sum the ``(event, matrix)`` results over the split and per event and turn them
+        into metrics."""
         num_classes = len(class_names)
         total = np.zeros((num_classes, num_classes), np.int64)
         events = {}

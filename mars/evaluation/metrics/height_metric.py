@@ -100,8 +100,8 @@ def height_metrics(sums):
     def div(num, den):
         return float(num) / den if den else float('nan')
 
-    mse, building_mse = div(sums['sq'], sums['count']), div(sums['building_sq'],
-                                                             sums['building_count'])
+    mse = div(sums['sq'], sums['count'])
+    building_mse = div(sums['building_sq'], sums['building_count'])
     return OrderedDict(
         MAE=div(sums['abs'], sums['count']), RMSE=float(np.sqrt(mse)), MSE=mse,
         building_MAE=div(sums['building_abs'], sums['building_count']),

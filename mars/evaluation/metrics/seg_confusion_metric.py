@@ -199,10 +199,10 @@ class SegConfusionMetric(BaseMetric):
         return path
 
     def compute_metrics(self, results):
-        """Sum the per-sample matrices and turn them into metrics.
+        """The metrics of the split; none (a log line) when only predictions were written.
 
         Args:
-            results (list[np.ndarray]): Per-sample confusion matrices.
+            results (list): What :meth:`_sample_result` gave for each sample.
 
         Returns:
             dict[str, float]: The metrics described in the class docstring.
@@ -210,7 +210,10 @@ class SegConfusionMetric(BaseMetric):
         if self.predict_only:
             self._log_predict_only(results)
             return OrderedDict()
-        class_names = list(self.dataset_meta['classes'])
+        return self._split_metrics(results, list(self.dataset_meta['classes']))
+
+    def _split_metrics(self, results, class_names):
+        """Sum the per-sample confusion matrices and turn them into metrics."""
         report = self.report_classes if self.report_classes is not None else class_names
         unknown = [name for name in report if name not in class_names]
         if unknown:
