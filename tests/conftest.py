@@ -15,7 +15,7 @@ import pytest
 from helpers import REPO_ROOT, find_free_port, kept_default_scope, load_tool
 
 from mars.testing.synthetic import (TINY_EARTHMISS_CITIES, make_synthetic_deepglobe,
-                                     make_synthetic_earthmiss, make_synthetic_ubc_height)
+                                    make_synthetic_earthmiss, make_synthetic_ubc_height)
 
 TOOL_TIMEOUT = 300  # seconds; a tool run takes 10-30 s on 2 CPU cores
 

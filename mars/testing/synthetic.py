@@ -277,7 +277,7 @@ def make_synthetic_earthmiss(root, cities=None, tiles_per_city=4, size=256, seed
             label = _earthmiss_label(rng, size)
             write_raster(osp.join(folders[0], f'{name}.{fmt}'), _earthmiss_rgb(rng, label))
             write_raster(osp.join(folders[1], f'{name}_SAR.{fmt}'),
-                          _earthmiss_sar(rng, label, sar_dtype))
+                         _earthmiss_sar(rng, label, sar_dtype))
             write_raster(osp.join(folders[2], f'{name}_mask.{fmt}'), label)
     return dict(root=root, cities=list(cities), names=names, size=size, fmt=fmt)
 

@@ -171,7 +171,7 @@ def make_synthetic_bright(root, splits=('train', 'val'), events=BRIGHT_EVENTS, t
                 else:
                     write_raster(pre_path, pre)
                 write_raster(osp.join(folders[1], f'{stem}_post_disaster.tif'),
-                              _bright_sar(rng, label))
+                             _bright_sar(rng, label))
                 write_raster(osp.join(folders[2], f'{stem}_building_damage.tif'), label)
         if with_setlevel:
             with open(osp.join(root, f'{split}_setlevel.txt'), 'w') as f:

@@ -82,7 +82,7 @@ def test_detection_scene_to_geojson(tmp_path, monkeypatch, infer_tool, write_sce
                                     save_checkpoint, configs):
     checkpoint, model = save_checkpoint(configs['det'], tmp_path / 'det.pth')
     path, geo_tags = write_scene(tmp_path / 'scene.tif', scene(np.random.default_rng(2),
-                                                              192, 256))
+                                                               192, 256))
     out = tmp_path / 'boxes.geojson'
     run_main(infer_tool, monkeypatch, configs['det'], checkpoint, path, '--out', out,
              '--window', 128, '--overlap', 32, '--score-thr', 0.0, '--nms-iou', 0.3)

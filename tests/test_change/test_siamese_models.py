@@ -30,7 +30,7 @@ def test_shared_encoder_encodes_each_date_and_fuses_per_stage():
         fused = backbone(torch.cat([first, second], dim=1))
         # Encoding the two dates in one 2B batch equals encoding them one by one.
         expected = [(a - b).abs() for a, b in zip(backbone.encoder(first),
-                                                    backbone.encoder(second))]
+                                                  backbone.encoder(second))]
         swapped = backbone(torch.cat([second, first], dim=1))
     assert [f.shape[1] for f in fused] == backbone.out_channels == [32, 64, 128, 256]
     assert [tuple(f.shape[2:]) for f in fused] == [(16, 16), (8, 8), (4, 4), (2, 2)]
@@ -105,7 +105,7 @@ def _segmentor(**overrides):
             size_divisor=32),
         backbone=dict(type='MaRSSiameseBackbone', arch='tiny', shared_encoder=False,
                       dates=dict(pre=dict(in_channels=3), post=dict(in_channels=1,
-                                                                     modality='sar'))),
+                                                                    modality='sar'))),
         decode_head=dict(type='UPerHead', in_channels=[32, 64, 128, 256],
                          in_index=[0, 1, 2, 3],
                          pool_scales=(1, 2), channels=16, num_classes=4,

@@ -50,14 +50,14 @@ def test_deepglobe_fixture_trains_and_tests_through_the_tools(deepglobe_root, tm
              'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
              'test_dataloader.persistent_workers=False']
     log = run_tool('train.py', DEMO, '--work-dir', str(work_dir), '--cfg-options',
-              *data, *small)
+                   *data, *small)
     assert (work_dir / 'iter_2.pth').exists()
     assert re.search(r'IoU\.road: \d+\.\d+', log)
 
     test_dir = tmp_path / 'test'
     log = run_tool('test.py', DEMO, str(work_dir / 'iter_2.pth'), '--work-dir',
-              str(test_dir), '--out', str(tmp_path / 'preds'), '--show-dir', 'vis',
-              '--cfg-options', *data, *small)
+                   str(test_dir), '--out', str(tmp_path / 'preds'), '--show-dir', 'vis',
+                   '--cfg-options', *data, *small)
     # After two iterations the model may predict no road: precision is then undefined (nan).
     for key in ('IoU.road', 'Precision.road', 'Recall.road', 'F1.road', 'mIoU', 'aAcc'):
         assert re.search(rf'{re.escape(key)}: (\d+\.\d+|nan)', log), key

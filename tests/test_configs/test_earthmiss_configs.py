@@ -52,7 +52,7 @@ def test_earthmiss_fixture_trains_and_tests_every_availability_pattern(
     assert (work_dir / 'iter_2.pth').exists()
 
     log = run_tool('test.py', DEMO, str(work_dir / 'iter_2.pth'), '--work-dir',
-              str(tmp_path / 'test'), '--show-dir', 'vis', '--cfg-options', *options)
+                   str(tmp_path / 'test'), '--show-dir', 'vis', '--cfg-options', *options)
     assert 'metrics per modality-availability pattern' in log
     for pattern in ('rgb+sar', 'rgb', 'sar'):
         assert re.search(rf'\|\s+{re.escape(pattern)}\s+\|', log), pattern

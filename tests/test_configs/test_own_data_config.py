@@ -62,12 +62,12 @@ def test_documented_config_trains_and_tests_on_own_data(tmp_path, run_tool):
                     f'{loader}_dataloader.persistent_workers=False']
     work_dir = tmp_path / 'work'
     log = run_tool('train.py', str(config_file), '--work-dir', str(work_dir),
-              '--cfg-options', *options)
+                   '--cfg-options', *options)
     assert (work_dir / 'iter_2.pth').exists()
     assert 'IoU.water' in log  # the classes of the config, not EarthMiss's
 
     log = run_tool('test.py', str(config_file), str(work_dir / 'iter_2.pth'),
-              '--work-dir', str(tmp_path / 'test'), '--cfg-options', *options)
+                   '--work-dir', str(tmp_path / 'test'), '--cfg-options', *options)
     assert 'metrics per modality-availability pattern' in log
     # The config's statistics differ from the demo's: the checkpoint records them, so
     # loading it for the test raises no normalisation warning.

@@ -21,7 +21,7 @@ def _predictions(ann_file, classes, empty=False):
     samples = []
     for image in coco['images']:
         anns = [a for a in coco['annotations'] if a['image_id'] == image['id']][:0 if empty
-                                                                                   else None]
+                                                                                else None]
         boxes = [[x, y, x + w, y + h] for x, y, w, h in (a['bbox'] for a in anns)]
         pred = dict(
             bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),

@@ -61,7 +61,7 @@ def test_cgcl_terms_minimal_for_matching_pairs(term):
 def test_cgcl_weighted_sum_and_temperatures():
     rgb = _distinct_tokens()
     sar = F.normalize(rgb + 0.3 * torch.randn(rgb.shape, generator=torch.Generator()
-                                                .manual_seed(2)), dim=-1)
+                                              .manual_seed(2)), dim=-1)
     loss = CrossGranularityContrastiveLoss(loss_weight=2.0)
     terms = loss.terms(rgb, sar)
     expected = 2.0 * (0.5 * terms['p2p'] + 0.3 * terms['i2i'] + 0.2 * terms['p2g'])

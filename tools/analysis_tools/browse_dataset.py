@@ -136,7 +136,7 @@ def main():
         dataset = registry.build(cfg[f'{args.split}_dataloader'].dataset)
     loader = dataset.pipeline.transforms[0]
     bgr = getattr(loader, 'channel_order', 'bgr') == 'bgr' and not hasattr(loader,
-                                                                            'modalities')
+                                                                           'modalities')
     palette = dataset.metainfo.get('palette')
     os.makedirs(args.output_dir, exist_ok=True)
     count = min(args.num, len(dataset))

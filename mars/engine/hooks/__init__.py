@@ -3,7 +3,7 @@ from .det_visualization_hook import MultiModalDetVisualizationHook, modality_dis
 from .height_visualization_hook import HeightVisualizationHook, colorize_height
 from .multimodal_visualization_hook import MultiModalSegVisualizationHook, sar_to_uint8
 from .normalization_check_hook import (NormalizationCheckHook, input_range_problems,
-                                      normalization_of)
+                                       normalization_of)
 from .split_record_hook import SplitRecordHook
 
 __all__ = [

@@ -21,7 +21,7 @@ class SplitRecordHook(Hook):
 
     def before_train(self, runner):
         _record(runner, ['train_dataloader'] + (['val_dataloader'] if runner.val_loop
-                                                 else []))
+                                                else []))
 
     def before_test(self, runner):
         _record(runner, ['test_dataloader'])

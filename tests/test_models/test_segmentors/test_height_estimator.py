@@ -74,7 +74,7 @@ def test_tensor_mode_plain_backbone_and_head_check(build_estimator, batch):
     estimator = build_estimator(
         backbone=dict(type='MaRSBackbone', arch='tiny', drop_path_rate=0.),
         decode_head=dict({k: v for k, v in HEAD.items() if k != 'num_convs'}, type='HeightUPerHead',
-                  pool_scales=(1, 2)),
+                         pool_scales=(1, 2)),
         test_cfg=dict(mode='slide', crop_size=(32, 32), stride=(32, 32))).eval()
     data = estimator.data_preprocessor(batch([None], channels=3))
     with torch.no_grad():
@@ -86,8 +86,8 @@ def test_tensor_mode_plain_backbone_and_head_check(build_estimator, batch):
     assert torch.allclose(bare.pred_depth_map.data, result.pred_depth_map.data)
     with pytest.raises(ValueError, match='one-channel decode_head'):
         build_estimator(decode_head=dict(type='UPerHead', in_channels=arch_channels('tiny'),
-                                  in_index=[0, 1, 2, 3], channels=8, pool_scales=(1, ),
-                                  num_classes=3))
+                                         in_index=[0, 1, 2, 3], channels=8, pool_scales=(1, ),
+                                         num_classes=3))
 
 
 def test_silog_option_trains(build_estimator, batch):

@@ -46,7 +46,7 @@ def test_loss_step_passes_each_samples_mask(build_segmentor, batch, spy_masks):
 @pytest.mark.parametrize('test_cfg', [
     dict(mode='whole'), dict(mode='slide', crop_size=(32, 32), stride=(16, 16))])
 def test_inference_passes_masks_and_missing_sar_is_ignored(build_segmentor, batch, spy_masks,
-                                                          test_cfg):
+                                                           test_cfg):
     segmentor = build_segmentor(test_cfg=test_cfg).eval()
     seen = spy_masks(segmentor)
     data = segmentor.data_preprocessor(batch([(True, True), (True, False)]))
