@@ -23,9 +23,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
 from mars.datasets.transforms.loading import num_channels, read_image
-from mars.datasets.transforms.multimodal import (LoadMultiModalImages, as_hwc, common_size,
-                                                 stack_float32)
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
 from mars.utils.checkpoint_check import load_checked
 from mars.utils.tool_config import config_scope, read_config
@@ -178,50 +177,32 @@ class InferencePipeline:
             raise KeyError(f'inputs {unknown} are not among the model inputs {names}')
         return {name: item.get(name) for name in names}
 
-    def _check_array(self, name, array):
+    @staticmethod
+    def _check_shape(array, what):
         if not isinstance(array, np.ndarray) or array.ndim not in (2, 3):
-            raise ValueError(f'{name}: expected an HxW or HxWxC array, got '
+            raise ValueError(f'{what}: expected an HxW or HxWxC array, got '
                              f'{getattr(array, "shape", type(array).__name__)}')
-        expected = self.loader.channels[name]
-        if name in getattr(self.loader, 'first_bands', ()) and num_channels(array) > expected:
-            array = array[..., :expected]
-        if num_channels(array) != expected:
-            raise ValueError(f'{name} array has {num_channels(array)} channel(s) (shape '
-                             f'{array.shape}), expected {expected}')
-        return array
 
     def _stack_arrays(self, named):
         """What the stacking loader puts in ``results``, from arrays (or paths)."""
-        loader = self.loader
-        arrays = {}
+        arrays, paths = {}, {}
         for name, value in named.items():
+            paths[name] = value if isinstance(value, str) else None
             if isinstance(value, str):
-                value = read_image(value, 'rgb', loader.backend_args)
-            arrays[name] = None if value is None else self._check_array(name, value)
-        if not any(a is not None for a in arrays.values()):
-            raise ValueError(f'no input of {tuple(named)} given')
-        labels = {name: v if isinstance(v, str) else f'<{name} array>'
-                  for name, v in named.items()}
-        height, width = common_size(arrays, labels)
-        dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
-        img = stack_float32([as_hwc(arrays[n], height, width, loader.channels[n], dtype)
-                             for n in loader.modalities])
-        mask = tuple(arrays[n] is not None for n in loader.modalities)
-        return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
-                    img_path=None, modality_paths=named, modalities=loader.modalities,
-                    modality_channels=tuple(loader.channels[n] for n in loader.modalities),
-                    modality_mask=mask)
+                value = read_image(value, 'rgb', self.loader.backend_args)
+            if value is not None:
+                self._check_shape(value, name)
+                value = self.loader.check_array(name, value, paths[name] or f'{name} array')
+            arrays[name] = value
+        labels = {name: paths[name] or f'<{name} array>' for name in named}
+        return self.loader.stack(arrays, paths, labels)
 
     def _single_array(self, array):
-        if not isinstance(array, np.ndarray) or array.ndim not in (2, 3):
-            raise ValueError(f'expected an HxW or HxWxC image array, got '
-                             f'{getattr(array, "shape", type(array).__name__)}')
+        self._check_shape(array, 'image array')
         loader = self.loader
+        if isinstance(loader, LoadMergedModalities):  # R, G, B, SAR... bands of one file
+            return loader.stack(array)
         expected = getattr(loader, 'channels', None)
-        # Loaders of one file holding several modalities as bands (R, G, B, SAR).
-        merged = isinstance(expected, (tuple, list)) and hasattr(loader, 'modalities')
-        if merged:
-            expected = sum(expected)
         if isinstance(expected, int) and num_channels(array) != expected:
             raise ValueError(f'image array has {num_channels(array)} channels (shape '
                              f'{array.shape}), expected {expected}')
@@ -233,20 +214,13 @@ class InferencePipeline:
             if array.ndim == 2:
                 array = np.repeat(array[..., None], 3, axis=2)
         # Arrays come in the file's band order (R, G, B); files are read in the loader's.
-        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr' \
-                and not merged:
+        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr':
             array = array[..., ::-1]
         array = np.ascontiguousarray(array)
-        if merged or getattr(loader, 'to_float32', False):
+        if getattr(loader, 'to_float32', False):
             array = array.astype(np.float32)
-        results = dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
-                       img_path=None)
-        if merged:
-            names = tuple(loader.modalities)
-            results.update(modalities=names, modality_channels=tuple(loader.channels),
-                           modality_mask=(True, ) * len(names),
-                           modality_paths={name: None for name in names})
-        return results
+        return dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
+                    img_path=None)
 
     def prepare(self, item):
         """Model inputs and data sample of one item (path, array, dict or tuple), and the

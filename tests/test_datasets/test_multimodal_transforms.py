@@ -10,7 +10,7 @@ from mars.datasets.transforms import (DropModalities, LoadMultiModalImages,
                                       LoadRSAnnotations, ModalitySliceTransform,
                                       PackMultiModalSegInputs, RandomRot90, SARLogTransform,
                                       SARPercentileClip)
-from mars.datasets.transforms.multimodal import stack_float32
+from mars.utils.modalities import stack_float32
 
 
 @pytest.fixture(autouse=True)

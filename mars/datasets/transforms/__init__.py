@@ -7,8 +7,8 @@ from .geometric import RandomRot90, RandomRotateBorder
 from .height import LoadHeightAnnotation, gdal_nodata
 from .loading import (LoadDeepGlobeRoadMask, LoadRSAnnotations, LoadRSImageFromFile,
                       read_image)
-from .multimodal import (DropModalities, LoadMultiModalImages, ModalitySliceTransform,
-                         modality_slice)
+from mars.utils.modalities import modality_slice
+from .multimodal import DropModalities, LoadMultiModalImages, ModalitySliceTransform
 from .pretrain import (LoadMaRSPair, MaRSMaskGenerator, PackMaRSPairInputs, PairedRandomFlip,
                        PairedRandomResizedCrop)
 from .sar import SARLogTransform, SARPercentileClip

@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mars.registry import register_downstream
+from mars.utils.modalities import modality_metainfo
 from .loading import num_channels, read_image
 
 
@@ -67,25 +68,26 @@ class LoadMergedModalities(BaseTransform):
             dict: ``results`` with the float32 ``img`` and the modality keys.
         """
         path = results['img_path']
-        img = read_image(path, 'rgb', self.backend_args)
+        results.update(self.stack(read_image(path, 'rgb', self.backend_args), path))
+        return results
+
+    def stack(self, img, path=None):
+        """The result keys of a sample from its ``HxWxC`` bands in file order (``path``
+        None for an in-memory array): bands checked, ``band_order`` applied, float32."""
+        label = path or 'image array'
         layout = ' + '.join(f'{n} {c}' for n, c in zip(self.modalities, self.channels))
         if num_channels(img) != sum(self.channels):
-            raise ValueError(f'{path} has {num_channels(img)} band(s) (shape {img.shape}), '
+            raise ValueError(f'{label} has {num_channels(img)} band(s) (shape {img.shape}), '
                              f'expected {sum(self.channels)} ({layout})')
         if (np.issubdtype(img.dtype, np.floating) and not self.keep_nonfinite
                 and not np.isfinite(img).all()):
-            raise ValueError(f'{path} has non-finite values (NaN or inf)')
+            raise ValueError(f'{label} has non-finite values (NaN or inf)')
         img = img.astype(np.float32).reshape(img.shape[:2] + (-1, ))
         if self.band_order is not None:
             img = np.ascontiguousarray(img[..., self.band_order])
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        results['modalities'] = self.modalities
-        results['modality_channels'] = self.channels
-        results['modality_mask'] = (True, ) * len(self.modalities)
-        results['modality_paths'] = {name: path for name in self.modalities}
-        return results
+        return dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+                    **modality_metainfo(self.modalities, self.channels,
+                                        paths={name: path for name in self.modalities}))
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(modalities={self.modalities}, '

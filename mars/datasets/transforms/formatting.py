@@ -2,7 +2,7 @@
 from mmseg.datasets.transforms import PackSegInputs
 
 from mars.registry import register_downstream
-from .multimodal import MODALITY_KEYS
+from mars.utils.modalities import MODALITY_KEYS
 
 # mmseg's own default meta keys (read from its signature, so we follow its version).
 SEG_META_KEYS = PackSegInputs.__init__.__defaults__[0]

@@ -1,22 +1,14 @@
 """Multi-modal (RGB + SAR, ...) loading and modality-aware transforms.
 
-Convention (docs/architecture.md, "The multi-modal contract"): the modalities of a sample
-are stacked on the channel axis of one float32 ``HxWxC`` array in a declared order, e.g.
-``('rgb', 'sar')`` -> channels 0-2 R, G, B (file order, **not** BGR) and channel 3 SAR.
-Three keys travel with the stack:
-
-- ``modalities`` (tuple[str]): the names, in stacking order;
-- ``modality_channels`` (tuple[int]): channels per modality, e.g. ``(3, 1)``;
-- ``modality_mask`` (tuple[bool]): False where the modality is missing; its channels are
-  zero-filled and must never be read as data.
-
+The modalities of a sample are stacked on the channel axis of one float32 ``HxWxC`` array
+in a declared order, with ``modalities`` / ``modality_channels`` / ``modality_mask``
+travelling with it (the contract: :mod:`mars.utils.modalities`; docs/architecture.md).
 Because everything is one array, mmcv / mmseg geometric transforms (``RandomCrop``,
 ``RandomFlip``, ``Resize``, ``RandomRotate``) and :class:`RandomRot90` move all modalities
 and the label maps together unchanged. Transforms that are only meaningful for one modality
 (photometric jitter for optical, dB scaling for SAR) find their channels by *name* through
-:func:`modality_slice`.
+:func:`~mars.utils.modalities.modality_slice`.
 """
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
@@ -24,86 +16,9 @@ from mmengine.dataset import Compose
 from mmseg.registry import TRANSFORMS as SEG_TRANSFORMS
 
 from mars.registry import register_downstream
+from mars.utils.modalities import (modality_metainfo, modality_present, modality_slice,
+                                   stack_modalities)
 from .loading import num_channels, read_image
-
-MODALITY_KEYS = ('modalities', 'modality_channels', 'modality_mask')
-# Element types and channel limit of cv2.merge (OpenCV's CV_CN_MAX).
-CV2_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32,
-                                         np.float32, np.float64))
-CV2_MAX_CHANNELS = 512
-
-
-def modality_slice(results, modality):
-    """Channel slice of ``modality`` in ``results['img']``.
-
-    Args:
-        results (dict): Result dict with ``modalities`` and ``modality_channels``.
-        modality (str): Modality name, e.g. ``'sar'``.
-
-    Returns:
-        slice: The channels of ``modality`` on the last axis of ``results['img']``.
-    """
-    missing = [key for key in MODALITY_KEYS[:2] if key not in results]
-    if missing:
-        raise KeyError(
-            f'results lack {missing}: load the sample with LoadMultiModalImages before '
-            f'transforms that act on the {modality!r} channels')
-    names, channels = tuple(results['modalities']), tuple(results['modality_channels'])
-    if modality not in names:
-        raise KeyError(f'modality {modality!r} is not in this sample (modalities {names})')
-    index = names.index(modality)
-    start = sum(channels[:index])
-    return slice(start, start + channels[index])
-
-
-def modality_present(results, modality):
-    """Whether ``modality`` holds data (True when the sample carries no ``modality_mask``)."""
-    mask = results.get('modality_mask')
-    if mask is None:
-        return True
-    return bool(mask[tuple(results['modalities']).index(modality)])
-
-
-def stack_float32(parts):
-    """Stack ``HxWxC`` arrays on the channel axis into one float32 array, values exact.
-
-    numpy's channel interleaving (``concatenate`` on the last axis) runs a 1-3 element inner
-    loop per pixel and is slow; OpenCV's ``merge`` interleaves with SIMD. So the parts are
-    merged in their common dtype (lossless: ``np.result_type``, e.g. uint16 for uint8 RGB +
-    uint16 SAR) and cast to float32 once, on a contiguous array: 3-4x faster than
-    ``np.concatenate(..., dtype=np.float32)`` for 1024x1024 RGB + SAR. dtypes OpenCV lacks
-    (uint32, int64, bool, ...) take the numpy path.
-    """
-    dtype = np.result_type(*(part.dtype for part in parts))
-    channels = sum(part.shape[2] for part in parts)
-    if len(parts) == 1 or dtype not in CV2_DTYPES or channels > CV2_MAX_CHANNELS:
-        return np.concatenate(parts, axis=2, dtype=np.float32)
-    merged = cv2.merge([part.astype(dtype, copy=False) for part in parts])
-    if merged.ndim == 2:
-        merged = merged[..., None]
-    return merged.astype(np.float32, copy=False)
-
-
-def as_hwc(array, height, width, channels, dtype):
-    """``HxWxC`` view of a modality, or zeros of ``dtype`` for a missing one."""
-    if array is None:
-        return np.zeros((height, width, channels), dtype)
-    return array[..., None] if array.ndim == 2 else array
-
-
-def common_size(arrays, paths):
-    """Height and width shared by all present modalities (error naming both files)."""
-    present = [name for name, array in arrays.items() if array is not None]
-    ref = present[0]
-    size = arrays[ref].shape[:2]
-    for name in present[1:]:
-        if arrays[name].shape[:2] != size:
-            found = arrays[name].shape[:2]
-            raise ValueError(
-                f'modality sizes differ: {ref} file {paths[ref]} is '
-                f'{size[0]}x{size[1]} but {name} file {paths[name]} is '
-                f'{found[0]}x{found[1]} (HxW); the modalities must be co-registered')
-    return size
 
 
 def check_writable_stack(results, owner):
@@ -127,8 +42,9 @@ class LoadMultiModalImages(BaseTransform):
 
     Each file is read with :func:`~mars.datasets.transforms.read_image` in the file's own
     channel order (RGB stays R, G, B) and checked; the modalities are then interleaved in
-    their common dtype and cast to float32 once (:func:`stack_float32`; uint8 and uint16
-    values are represented exactly).
+    their common dtype and cast to float32 once
+    (:func:`~mars.utils.modalities.stack_float32`; uint8 and uint16 values are represented
+    exactly).
 
     A modality whose path is ``None`` (the dataset declared it absent), or whose file does
     not exist when ``allow_missing`` permits it, is zero-filled and marked False in
@@ -193,21 +109,35 @@ class LoadMultiModalImages(BaseTransform):
             if name in self.allow_missing:
                 return None
             raise
+        return self.check_array(name, array, f'{name} file {path}')
+
+    def check_array(self, name, array, label):
+        """``array`` of modality ``name`` as the stack takes it: its channel count checked
+        (extra bands of ``first_bands`` modalities dropped) and, unless
+        ``keep_nonfinite``, its values finite. ``label`` names it in errors."""
         found, expected = num_channels(array), self.channels[name]
         if name in self.first_bands and found > expected:
             array, found = np.ascontiguousarray(array[..., :expected]), expected
         if found != expected:
-            raise ValueError(
-                f'{name} file {path} has {found} channel(s) (shape {array.shape}), '
-                f'expected {expected}')
+            raise ValueError(f'{label} has {found} channel(s) (shape {array.shape}), '
+                             f'expected {expected}')
         # Integer rasters are always finite; only floating-point files need the scan.
         if np.issubdtype(array.dtype, np.floating) and not self.keep_nonfinite:
             bad = array.size - int(np.count_nonzero(np.isfinite(array)))
             if bad:
                 raise ValueError(
-                    f'{name} file {path} has {bad} non-finite value(s) (NaN or inf); '
+                    f'{label} has {bad} non-finite value(s) (NaN or inf); '
                     f'fill or mask them before training')
         return array
+
+    def stack(self, arrays, paths, labels=None):
+        """The result keys of a sample from its checked arrays (None: missing), their files
+        (None for in-memory arrays) and how errors name them (default: the files)."""
+        img, mask = stack_modalities(arrays, self.channels, labels or paths)
+        present = [paths[n] for n, ok in zip(self.modalities, mask) if ok]
+        return dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+                    img_path=present[0],
+                    **modality_metainfo(self.modalities, self.channels.values(), mask, paths))
 
     def transform(self, results):
         """Read every modality of ``results['modality_paths']`` into one stack.
@@ -223,23 +153,7 @@ class LoadMultiModalImages(BaseTransform):
                            '(dict modality name -> file), as multi-modal datasets provide')
         paths = {name: results['modality_paths'].get(name) for name in self.modalities}
         arrays = {name: self._read(name, paths[name]) for name in self.modalities}
-        mask = tuple(arrays[name] is not None for name in self.modalities)
-        if not any(mask):
-            raise FileNotFoundError(f'no modality of this sample exists: {paths}')
-        height, width = common_size(arrays, paths)
-
-        dtype = np.result_type(*(a.dtype for a in arrays.values() if a is not None))
-        parts = [as_hwc(arrays[name], height, width, self.channels[name], dtype)
-                 for name in self.modalities]
-        img = stack_float32(parts)
-        results['img'] = img
-        results['img_shape'] = (height, width)
-        results['ori_shape'] = (height, width)
-        results['img_path'] = next(paths[n] for n, ok in zip(self.modalities, mask) if ok)
-        results['modality_paths'] = paths
-        results['modalities'] = self.modalities
-        results['modality_channels'] = tuple(self.channels[n] for n in self.modalities)
-        results['modality_mask'] = mask
+        results.update(self.stack(arrays, paths))
         return results
 
     def __repr__(self):

@@ -1,14 +1,15 @@
 """SAR intensity transforms acting on the SAR channels of a multi-modal stack only.
 
 Both find their channels by modality name (see
-:func:`~mars.datasets.transforms.multimodal.modality_slice`), modify the float32 stack in
+:func:`~mars.utils.modalities.modality_slice`), modify the float32 stack in
 place, and leave a missing modality (``modality_mask`` False) as zeros.
 """
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mars.registry import register_downstream
-from .multimodal import check_writable_stack, modality_present, modality_slice
+from mars.utils.modalities import modality_present, modality_slice
+from .multimodal import check_writable_stack
 
 
 def _sar_channels(results, modality, owner):

@@ -3,6 +3,7 @@ import torch
 from mmengine.model import BaseModule, ModuleDict, ModuleList
 
 from mars.registry import register_downstream
+from mars.utils.modalities import split_stacked
 from .mars_backbone import MaRSBackbone, arch_channels
 from .modality_fusion import FUSION_TYPES, SumFusion, build_fusion
 
@@ -11,21 +12,6 @@ from .modality_fusion import FUSION_TYPES, SumFusion, build_fusion
 PER_MODALITY_KEYS = ('in_channels', 'init_cfg', 'pretrained', 'frozen_stages',
                      'drop_path_rate', 'with_cp')
 
-
-
-def split_stacked(x, names, channels, owner):
-    """Split ``x`` ``[B, C, H, W]``, parts stacked on the channel axis, into one tensor per
-    part (``names`` with ``channels`` each).
-
-    Raises:
-        ValueError: ``x`` has another shape or channel count; the message names ``owner``.
-    """
-    expected = sum(channels)
-    if x.dim() != 4 or x.shape[1] != expected:
-        layout = ' + '.join(f'{n} {c}' for n, c in zip(names, channels))
-        raise ValueError(f'{owner} expects [B, {expected}, H, W] inputs ({layout} '
-                         f'channels), got {tuple(x.shape)}')
-    return x.split(tuple(channels), dim=1)
 
 @register_downstream('MODELS')
 class MaRSMultiModalBackbone(BaseModule):

@@ -3,8 +3,8 @@ import torch
 from mmengine.model import BaseModule, ModuleDict, ModuleList
 
 from mars.registry import register_downstream
+from mars.utils.modalities import split_stacked
 from .mars_backbone import MaRSBackbone, arch_channels
-from .mars_multimodal_backbone import split_stacked
 from .temporal_fusion import TEMPORAL_FUSION_TYPES, build_temporal_fusion, fused_channels
 
 # MaRSBackbone arguments a date may set for its own encoder; the others are shared so that

@@ -2,16 +2,16 @@
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 
 from mars.registry import register_downstream
-from .multimodal_seg_data_preprocessor import MultiModalSegDataPreProcessor as _SegPre
+from .per_modality import PerModalityNormalization
 
 
 @register_downstream('MODELS', seg=False)
-class MultiModalDetDataPreProcessor(DetDataPreprocessor):
+class MultiModalDetDataPreProcessor(PerModalityNormalization, DetDataPreprocessor):
     """Per-modality normalisation and modality masks, then mmdet's padding and batching.
 
     mmdet's :class:`DetDataPreprocessor` accepts only 1 or 3 mean / std values; here each
     modality has its own (``modalities``), applied exactly as
-    :class:`MultiModalSegDataPreProcessor` does (the same methods: one implementation):
+    :class:`MultiModalSegDataPreProcessor` does (:class:`PerModalityNormalization`):
     missing modalities (metainfo ``modality_mask``) are zero after normalisation, every
     data sample leaves with ``modalities`` / ``modality_channels`` / ``modality_mask``,
     ``available_modalities`` forces an availability pattern and ``norm_spec()`` goes into
@@ -28,15 +28,6 @@ class MultiModalDetDataPreProcessor(DetDataPreprocessor):
             ``mask_pad_value``, ``boxtype2tensor``, ``batch_augments``...); ``mean``,
             ``std`` and colour conversions are not accepted.
     """
-
-    # The per-modality logic lives in the segmentation preprocessor; both use it as is.
-    available_modalities = _SegPre.available_modalities
-    norm_spec = _SegPre.norm_spec
-    sample_mask = _SegPre.sample_mask
-    normalize = _SegPre.normalize
-    normalize_inputs = _SegPre.normalize_inputs
-    _init_modalities = _SegPre._init_modalities
-    _check_spec = staticmethod(_SegPre._check_spec)
 
     def __init__(self, modalities, pad_size_divisor=32, pad_value=0,
                  available_modalities=None, **kwargs):

@@ -1,12 +1,12 @@
 """Segmentation data preprocessor for stacked multi-modal inputs (RGB + SAR)."""
-import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 
 from mars.registry import register_downstream
+from .per_modality import PerModalityNormalization
 
 
 @register_downstream('MODELS', det=False)
-class MultiModalSegDataPreProcessor(SegDataPreProcessor):
+class MultiModalSegDataPreProcessor(PerModalityNormalization, SegDataPreProcessor):
     """Per-modality normalisation and modality masks, then mmseg's padding and stacking.
 
     Inputs stack the modalities on the channel axis in the order of ``modalities``. Each
@@ -49,125 +49,6 @@ class MultiModalSegDataPreProcessor(SegDataPreProcessor):
             seg_pad_val=seg_pad_val, batch_augments=batch_augments, test_cfg=test_cfg)
         self._init_modalities(modalities)
         self.available_modalities = available_modalities
-
-    def _init_modalities(self, modalities):
-        """``modalities``, ``modality_channels`` and the mean / std buffers, in channel order."""
-        if not modalities:
-            raise ValueError(f'{type(self).__name__} needs at least one modality')
-        self.modalities = tuple(modalities)
-        means, stds = [], []
-        for name in self.modalities:
-            mean, std = self._check_spec(name, modalities[name])
-            means += mean
-            stds += std
-        self.modality_channels = tuple(len(modalities[n]['mean']) for n in self.modalities)
-        self.register_buffer('mean', torch.tensor(means).view(-1, 1, 1), False)
-        self.register_buffer('std', torch.tensor(stds).view(-1, 1, 1), False)
-
-    @staticmethod
-    def _check_spec(name, spec):
-        if 'mean' not in spec or 'std' not in spec:
-            raise KeyError(f'modalities.{name} needs mean and std, got keys {sorted(spec)}')
-        mean, std = [float(v) for v in spec['mean']], [float(v) for v in spec['std']]
-        if not mean or len(mean) != len(std):
-            raise ValueError(f'modalities.{name}: mean has {len(mean)} values and std '
-                             f'{len(std)}; expected one per channel (at least one)')
-        if any(s <= 0 for s in std):
-            raise ValueError(f'modalities.{name}: std must be positive, got {std}')
-        return mean, std
-
-    @property
-    def available_modalities(self):
-        """tuple[str] | None: The modalities kept in every sample (None: all)."""
-        return self._available_modalities
-
-    @available_modalities.setter
-    def available_modalities(self, names):
-        if names is not None:
-            names = (names, ) if isinstance(names, str) else tuple(names)
-            unknown = [n for n in names if n not in self.modalities]
-            if unknown or not names:
-                raise ValueError(f'available_modalities must be a non-empty subset of '
-                                 f'{self.modalities}, got {names}')
-        self._available_modalities = names
-
-    def norm_spec(self):
-        """Per-modality normalisation as plain lists, for checkpoint meta.
-
-        Returns:
-            dict: ``{modality: {'mean': [...], 'std': [...]}}`` in channel order.
-        """
-        means = self.mean.flatten().tolist()
-        stds = self.std.flatten().tolist()
-        spec, start = {}, 0
-        for name, channels in zip(self.modalities, self.modality_channels):
-            spec[name] = dict(mean=means[start:start + channels],
-                              std=stds[start:start + channels])
-            start += channels
-        return spec
-
-    def sample_mask(self, data_sample):
-        """The modality mask of one sample after ``available_modalities``; updates metainfo.
-
-        Args:
-            data_sample (SegDataSample | None): Its metainfo may carry ``modalities`` (must
-                equal this preprocessor's) and ``modality_mask``.
-
-        Returns:
-            tuple[bool]: One flag per modality, True = present.
-        """
-        meta = {} if data_sample is None else data_sample.metainfo
-        where = meta.get('img_path', 'data sample')
-        names = tuple(meta.get('modalities', self.modalities))
-        if names != self.modalities:
-            raise ValueError(f'{where}: metainfo modalities {names} differ from the data '
-                             f'preprocessor modalities {self.modalities}')
-        mask = tuple(bool(m) for m in meta.get('modality_mask', [True] * len(names)))
-        if len(mask) != len(names):
-            raise ValueError(f'{where}: modality_mask {mask} has {len(mask)} values for '
-                             f'modalities {names}')
-        if self.available_modalities is not None:
-            mask = tuple(m and n in self.available_modalities for n, m in zip(names, mask))
-        if not any(mask):
-            raise ValueError(f'{where}: no modality present (modality_mask {mask}, '
-                             f'available_modalities {self.available_modalities})')
-        if data_sample is not None:
-            data_sample.set_metainfo(dict(
-                modalities=self.modalities, modality_channels=self.modality_channels,
-                modality_mask=mask))
-        return mask
-
-    def normalize(self, img, mask):
-        """Normalise ``img`` ``[C, H, W]`` per modality and zero the missing modalities."""
-        expected = sum(self.modality_channels)
-        if img.dim() != 3 or img.shape[0] != expected:
-            layout = ' + '.join(f'{n} {c}' for n, c in
-                                zip(self.modalities, self.modality_channels))
-            raise ValueError(f'{type(self).__name__} expects [{expected}, H, W] '
-                             f'inputs ({layout} channels), got {tuple(img.shape)}')
-        img = (img.float() - self.mean) / self.std
-        keep = torch.tensor(mask, device=img.device).repeat_interleave(
-            torch.tensor(self.modality_channels, device=img.device))
-        return img.masked_fill(~keep.view(-1, 1, 1), 0.)
-
-    def normalize_inputs(self, data):
-        """``data`` (cast to the device) with each input normalised and masked per modality.
-
-        Args:
-            data (dict): ``inputs`` (list of ``[C, H, W]`` tensors) and ``data_samples``.
-
-        Returns:
-            dict: ``data`` with normalised ``inputs``.
-        """
-        data = self.cast_data(data)
-        data_samples = data.get('data_samples')
-        if data_samples is None and self.available_modalities is not None:
-            raise ValueError('available_modalities needs data samples to carry the '
-                             'modality mask to the model; none were given')
-        samples = data_samples if data_samples is not None else [None] * len(data['inputs'])
-        inputs = [self.normalize(img, self.sample_mask(sample))
-                  for img, sample in zip(data['inputs'], samples)]
-        return dict(data, inputs=inputs)
 
     def forward(self, data, training=False):
         """Normalise and mask per modality, then pad and stack as mmseg does.

@@ -3,7 +3,7 @@ from typing import NamedTuple, Optional
 
 import torch
 
-from mars.models.modality_mask import backbone_takes_mask, stack_modality_mask
+from mars.utils.modalities import backbone_takes_mask, stack_modality_mask
 
 
 class MaskedInputs(NamedTuple):
@@ -20,7 +20,7 @@ class ModalityMaskDetectorMixin:
     mmdet's ``loss``, ``predict`` and ``_forward`` read the inputs only through
     ``extract_feat(batch_inputs)``, which gets no data samples. The mixin therefore hands
     them a :class:`MaskedInputs` (the tensor and the mask stacked from the samples'
-    metainfo, see :func:`~mars.models.modality_mask.stack_modality_mask`), which its
+    metainfo, see :func:`~mars.utils.modalities.stack_modality_mask`), which its
     ``extract_feat`` unpacks: the mask travels with the data, nothing is kept on the model,
     so calls are re-entrant. Backbones without ``accepts_modality_mask`` are called as
     usual; a plain tensor given to ``extract_feat`` means every modality is present.

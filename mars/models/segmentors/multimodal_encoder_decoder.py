@@ -1,7 +1,7 @@
 """Encoder-decoder segmentor that hands each sample's modality mask to the backbone."""
 from mmseg.models.segmentors import EncoderDecoder
 
-from mars.models.modality_mask import backbone_takes_mask, stack_modality_mask
+from mars.utils.modalities import backbone_takes_mask, stack_modality_mask
 from mars.registry import register_downstream
 
 
