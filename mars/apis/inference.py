@@ -17,13 +17,15 @@ import logging
 
 import numpy as np
 import torch
+from mmcv.transforms import LoadImageFromFile
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from mars.datasets.transforms import LoadMergedModalities, LoadMultiModalImages
+from mars.datasets.transforms import (LoadMergedModalities, LoadMultiModalImages,
+                                      LoadRSImageFromFile)
 from mars.datasets.transforms.loading import num_channels, read_image
 from mars.engine.hooks.normalization_check_hook import META_KEY, normalization_of
 from mars.utils.checkpoint_check import load_checked
@@ -154,7 +156,8 @@ class InferencePipeline:
         with DefaultScope.overwrite_default_scope(self.scope):
             self.loader = _registry(self.scope, 'TRANSFORMS').build(pipeline[0])
             self.rest = Compose([t for t in pipeline[1:] if not _is_load(t)])
-        if hasattr(self.loader, 'keep_nonfinite'):  # loaders that refuse NaN in training
+        if isinstance(self.loader, (LoadMultiModalImages, LoadMergedModalities)):
+            # They refuse NaN / inf in training; here those are nodata.
             self.loader.keep_nonfinite = True
 
     @property
@@ -198,26 +201,31 @@ class InferencePipeline:
         return self.loader.stack(arrays, paths, labels)
 
     def _single_array(self, array):
+        """What the loader puts in ``results`` for an image array (file band order)."""
         self._check_shape(array, 'image array')
         loader = self.loader
-        if isinstance(loader, LoadMergedModalities):  # R, G, B, SAR... bands of one file
-            return loader.stack(array)
-        expected = getattr(loader, 'channels', None)
-        if isinstance(expected, int) and num_channels(array) != expected:
-            raise ValueError(f'image array has {num_channels(array)} channels (shape '
-                             f'{array.shape}), expected {expected}')
-        if getattr(loader, 'color_type', None) == 'color':  # mmcv: always 3-channel BGR
+        if isinstance(loader, (LoadMergedModalities, LoadRSImageFromFile)):
+            return loader.load_array(array)
+        if not isinstance(loader, LoadImageFromFile):
+            raise TypeError(f'{type(loader).__name__} cannot load in-memory arrays; pass '
+                            f'a file path')
+        # mmcv decodes through OpenCV: 'grayscale' gives HxW, the others 3-channel BGR.
+        if loader.color_type == 'grayscale':
+            if num_channels(array) != 1:
+                raise ValueError(f'image array has {num_channels(array)} channels (shape '
+                                 f"{array.shape}), expected 1 (LoadImageFromFile "
+                                 f"color_type='grayscale')")
+            array = array.reshape(array.shape[:2])
+        else:
             if num_channels(array) not in (1, 3):
                 raise ValueError(f'image array has {num_channels(array)} channels (shape '
-                                 f'{array.shape}), expected 3 ({type(loader).__name__} '
-                                 f"color_type='color')")
-            if array.ndim == 2:
-                array = np.repeat(array[..., None], 3, axis=2)
-        # Arrays come in the file's band order (R, G, B); files are read in the loader's.
-        if num_channels(array) == 3 and getattr(loader, 'channel_order', 'bgr') == 'bgr':
+                                 f'{array.shape}), expected 3 (LoadImageFromFile '
+                                 f'color_type={loader.color_type!r})')
+            if num_channels(array) == 1:
+                array = np.repeat(array.reshape(array.shape[:2] + (1, )), 3, axis=2)
             array = array[..., ::-1]
         array = np.ascontiguousarray(array)
-        if getattr(loader, 'to_float32', False):
+        if loader.to_float32:
             array = array.astype(np.float32)
         return dict(img=array, img_shape=array.shape[:2], ori_shape=array.shape[:2],
                     img_path=None)

@@ -79,10 +79,10 @@ def test_merged_bands_file_and_array_follow_band_order(tmp_path):
     tifffile.imwrite(tmp_path / 'merge.tif', bands, photometric='minisblack', planarconfig='contig')
     loader = LoadMergedModalities(band_order=(2, 1, 0, 3))
     from_file = loader(dict(img_path=str(tmp_path / 'merge.tif')))
-    from_array = loader.stack(bands)
+    from_array = loader.load_array(bands)
     np.testing.assert_array_equal(from_file['img'], from_array['img'])
     np.testing.assert_array_equal(from_array['img'], bands[..., [2, 1, 0, 3]])
     assert from_array['modality_paths'] == dict(rgb=None, sar=None)
     assert modality_metainfo(('rgb', 'sar'), (3, 1))['modality_mask'] == (True, True)
     with pytest.raises(ValueError, match=r'image array has 3 band\(s\).*rgb 3 \+ sar 1'):
-        loader.stack(bands[..., :3])
+        loader.load_array(bands[..., :3])

@@ -68,10 +68,10 @@ class LoadMergedModalities(BaseTransform):
             dict: ``results`` with the float32 ``img`` and the modality keys.
         """
         path = results['img_path']
-        results.update(self.stack(read_image(path, 'rgb', self.backend_args), path))
+        results.update(self.load_array(read_image(path, 'rgb', self.backend_args), path))
         return results
 
-    def stack(self, img, path=None):
+    def load_array(self, img, path=None):
         """The result keys of a sample from its ``HxWxC`` bands in file order (``path``
         None for an in-memory array): bands checked, ``band_order`` applied, float32."""
         label = path or 'image array'

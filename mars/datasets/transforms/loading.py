@@ -247,17 +247,25 @@ class LoadRSImageFromFile(BaseTransform):
             dict: ``results`` with ``img``, ``img_shape`` and ``ori_shape``.
         """
         path = results['img_path']
-        img = read_image(path, self.channel_order, self.backend_args)
+        results.update(self._checked(read_image(path, self.channel_order, self.backend_args),
+                                     f'image {path}'))
+        return results
+
+    def load_array(self, array):
+        """The result keys of an image given as an ``HxW(xC)`` array in the file's band
+        order (R, G, B), as :meth:`transform` gives them for the file."""
+        if num_channels(array) == 3 and self.channel_order == 'bgr':
+            array = np.ascontiguousarray(array[..., ::-1])
+        return dict(self._checked(array, 'image array'), img_path=None)
+
+    def _checked(self, img, label):
         if self.channels is not None and num_channels(img) != self.channels:
             raise ValueError(
-                f'image {path} has {num_channels(img)} channels (shape {img.shape}), '
+                f'{label} has {num_channels(img)} channels (shape {img.shape}), '
                 f'expected {self.channels}')
         if self.to_float32:
             img = img.astype(np.float32)
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        return results
+        return dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
