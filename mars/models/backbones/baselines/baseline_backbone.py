@@ -224,8 +224,8 @@ class BaselineBackbone(BaseModule):
             decoder = sorted(k for k in state_dict if _MAE_DECODER.match(k))
             if not decoder:
                 raise ValueError(f'{source}: no MAE decoder keys (decoder_*, mask_token); '
-                                 f'not a SatMAE pretraining checkpoint. A plain timm ViT '
-                                 f"file needs checkpoint_format='timm'")
+                                 f'not a SatMAE pretraining checkpoint. A fine-tuned SatMAE or '
+                                 f"a plain timm ViT file needs checkpoint_format='timm'")
             state_dict = {k: v for k, v in state_dict.items() if k not in decoder}
             self._log(f'{source}: SatMAE MAE decoder dropped ({len(decoder)} tensors)')
         own = self.model.state_dict()
