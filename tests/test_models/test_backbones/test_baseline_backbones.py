@@ -190,3 +190,26 @@ def test_safetensors_release_loads(tmp_path):
     backbone = loaded(path, arch='resnet-tiny')
     torch.testing.assert_close(backbone.model.layer3[0].conv1.weight,
                                state_dict['layer3.0.conv1.weight'])
+
+
+def test_microsoft_swin_release_is_converted_by_timm(tmp_path, log):
+    """Microsoft's swin_base_patch4_window7_224.pth layout: {'model': ...}, patch merging at
+    the end of a stage (``layers.N.downsample`` for timm's ``layers.N+1``), ``head.*``,
+    and the non-persistent buffers saved."""
+    import re
+    timm_form = released_state_dict('swin-tiny')
+    microsoft = {}
+    for key, value in timm_form.items():
+        key = re.sub(r'layers\.(\d+)\.downsample',
+                     lambda m: f'layers.{int(m.group(1)) - 1}.downsample', key)
+        microsoft[key.replace('head.fc.', 'head.')] = value
+    microsoft['layers.0.blocks.0.attn.relative_position_index'] = torch.zeros(49, 49).long()
+    microsoft['layers.0.blocks.1.attn_mask'] = torch.zeros(1)
+    assert 'layers.0.downsample.reduction.weight' in microsoft
+    path = save({'model': microsoft}, tmp_path, 'swin_base_patch4_window7_224.pth')
+    backbone = BaselineBackbone(arch='swin-tiny')
+    result = backbone.load_baseline_state_dict({'model': microsoft}, path)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    torch.testing.assert_close(backbone.model.layers[1].downsample.reduction.weight,
+                               timm_form['layers.1.downsample.reduction.weight'])
+    assert 'missing keys: none, unexpected keys: none' in log.text
