@@ -213,3 +213,60 @@ def test_microsoft_swin_release_is_converted_by_timm(tmp_path, log):
     torch.testing.assert_close(backbone.model.layers[1].downsample.reduction.weight,
                                timm_form['layers.1.downsample.reduction.weight'])
     assert 'missing keys: none, unexpected keys: none' in log.text
+
+
+def test_multimodal_wrapper_with_baseline_encoders(tmp_path):
+    from mars.models.backbones import MaRSMultiModalBackbone
+    rgb_file = save(released_state_dict('vit-tiny', seed=0), tmp_path, 'rgb.pth')
+    sar_file = save(released_state_dict('vit-tiny', seed=1), tmp_path, 'sar.pth')
+    backbone = MaRSMultiModalBackbone(
+        modalities=dict(rgb=dict(in_channels=3, pretrained=rgb_file),
+                        sar=dict(in_channels=1, pretrained=sar_file)),
+        encoder=dict(type='BaselineBackbone', arch='vit-tiny'), fusion='sum')
+    backbone.init_weights()
+    backbone.eval()
+    assert backbone.out_channels == [8, 16, 32, 32]
+    sar_embed = torch.load(sar_file)['patch_embed.proj.weight'].sum(dim=1, keepdim=True)
+    torch.testing.assert_close(backbone.encoders['sar'].model.patch_embed.proj.weight,
+                               sar_embed)
+    x = torch.randn(2, 4, 64, 64)
+    mask = torch.tensor([[True, True], [True, False]])
+    with torch.no_grad():
+        outs = backbone(x, mask)
+        rgb_alone = backbone.encoders['rgb'](x[:, :3])
+    assert [tuple(o.shape) for o in outs] == [(2, 8, 16, 16), (2, 16, 8, 8), (2, 32, 4, 4),
+                                              (2, 32, 2, 2)]
+    # The second sample has no SAR: it gets the RGB encoder's features alone.
+    torch.testing.assert_close(outs[3][1], rgb_alone[3][1])
+
+
+def test_siamese_wrapper_with_a_shared_baseline_encoder():
+    from mars.models.backbones import MaRSSiameseBackbone
+    backbone = MaRSSiameseBackbone(
+        dates=dict(t1=dict(in_channels=3), t2=dict(in_channels=3)),
+        encoder=dict(type='BaselineBackbone', arch='resnet-tiny'), fusion='stack').eval()
+    assert isinstance(backbone.encoder, BaselineBackbone)
+    assert backbone.out_channels == [128, 256, 512, 1024]
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 6, 64, 64))
+    assert [tuple(o.shape) for o in outs] == [(1, 128, 16, 16), (1, 256, 8, 8),
+                                              (1, 512, 4, 4), (1, 1024, 2, 2)]
+
+
+def test_wrappers_refuse_mars_settings_for_baseline_encoders():
+    from mars.models.backbones import MaRSMultiModalBackbone, MaRSSiameseBackbone
+    vit = dict(type='BaselineBackbone', arch='vit-tiny')
+    with pytest.raises(KeyError, match=r"modalities\.sar: \['frozen_stages'\] are MaRSBackbone"):
+        MaRSMultiModalBackbone(modalities=dict(rgb=dict(in_channels=3),
+                                               sar=dict(in_channels=1, frozen_stages=1)),
+                               encoder=vit)
+    with pytest.raises(KeyError, match=r"dates\.t1: \['modality'\] are MaRSBackbone"):
+        MaRSSiameseBackbone(dates=dict(t1=dict(in_channels=3, modality='rgb'),
+                                       t2=dict(in_channels=1, modality='sar')),
+                            shared_encoder=False, encoder=vit)
+    with pytest.raises(ValueError, match=r"modalities\.rgb: .*feature_pyramid must be 'simple'"):
+        MaRSMultiModalBackbone(encoder=dict(vit, feature_pyramid='last'))
+    with pytest.raises(ValueError, match=r'modalities\.rgb: .*out_indices=\(0, 1, 2, 3\)'):
+        MaRSMultiModalBackbone(encoder=vit, out_indices=(1, 2, 3))
+    with pytest.raises(ValueError, match=r"encoder\.type must be BaselineBackbone, got 'ResNet'"):
+        MaRSMultiModalBackbone(encoder=dict(type='ResNet', depth=50))
