@@ -71,7 +71,8 @@ def run_baseline(name, args):
         times = [timed_forward(model, x, args.device) for _ in range(args.repeats)]
     result = dict(
         backbone=name, type=type(model).__name__, input=[args.batch, 3, args.size, args.size],
-        params_m=round(parameter_count(model)[''] / 1e6, 2), gflops=round(flops / 1e9, 2), forward_ms=round(statistics.median(times) * 1e3, 2),
+        params_m=round(parameter_count(model)[''] / 1e6, 2), gflops=round(flops / 1e9, 2),
+        forward_ms=round(statistics.median(times) * 1e3, 2),
         outputs=shapes, repeats=args.repeats)
     del model
     if args.device.startswith('cuda'):

@@ -19,10 +19,12 @@ from mars.testing.synthetic_det import make_synthetic_sardet
 BASELINES = ('resnet50', 'vit-b16', 'satmae-vit-l16', 'swin-b', 'swinv2-b')
 TINY = {'resnet50': 'resnet-tiny', 'vit-b16': 'vit-tiny', 'satmae-vit-l16': 'vit-tiny',
         'swin-b': 'swin-tiny', 'swinv2-b': 'swinv2-tiny'}
-SEG = osp.join(REPO_ROOT, 'configs/road/deepglobe/baselines/{}_upernet_8xb2-80k_deepglobe-512x512.py')
+SEG = osp.join(REPO_ROOT,
+               'configs/road/deepglobe/baselines/{}_upernet_8xb2-80k_deepglobe-512x512.py')
 DET = osp.join(REPO_ROOT,
                'configs/detection/sardet100k/baselines/{}_faster-rcnn_fpn_8xb2-1x_sardet100k.py')
-MARS_SEG = osp.join(REPO_ROOT, 'configs/road/deepglobe/mars-base_upernet_8xb2-80k_deepglobe-512x512.py')
+MARS_SEG = osp.join(REPO_ROOT,
+                    'configs/road/deepglobe/mars-base_upernet_8xb2-80k_deepglobe-512x512.py')
 MARS_DET = osp.join(REPO_ROOT,
                     'configs/detection/sardet100k/mars-base_faster-rcnn_fpn_8xb2-1x_sardet100k.py')
 SIZE = 64

@@ -9,5 +9,6 @@ baseline_backbone = dict(
     feature_pyramid='simple',
     checkpoint_format='satmae',
     init_cfg=dict(
-        type='Pretrained', checkpoint='checkpoints/baselines/checkpoint_ViT-L_pretrain_fmow_rgb.pth'))
+        type='Pretrained',
+        checkpoint='checkpoints/baselines/checkpoint_ViT-L_pretrain_fmow_rgb.pth'))
 baseline_channels = [256, 512, 1024, 1024]

@@ -8,5 +8,6 @@ baseline_backbone = dict(
     in_channels=3,
     init_cfg=dict(
         type='Pretrained',
-        checkpoint='checkpoints/baselines/swin_base_patch4_window7_224.ms_in22k_ft_in1k.safetensors'))
+        checkpoint=('checkpoints/baselines/'
+                    'swin_base_patch4_window7_224.ms_in22k_ft_in1k.safetensors')))
 baseline_channels = [128, 256, 512, 1024]
