@@ -270,3 +270,17 @@ def test_wrappers_refuse_mars_settings_for_baseline_encoders():
         MaRSMultiModalBackbone(encoder=vit, out_indices=(1, 2, 3))
     with pytest.raises(ValueError, match=r"encoder\.type must be BaselineBackbone, got 'ResNet'"):
         MaRSMultiModalBackbone(encoder=dict(type='ResNet', depth=50))
+
+
+def test_torchvision_resnet_release_loads_with_its_own_keys(log):
+    """torchvision's ResNet state dicts (the authors' ``torchvision://resnet50``) have
+    timm's key names: a torchvision ResNet of the tiny layout loads with nothing missing."""
+    from torchvision.models.resnet import BasicBlock, ResNet
+    torch.manual_seed(0)
+    state_dict = ResNet(BasicBlock, [1, 1, 1, 1]).state_dict()
+    backbone = BaselineBackbone(arch='resnet-tiny')
+    result = backbone.load_baseline_state_dict(state_dict, 'resnet-tv.pth')
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    torch.testing.assert_close(backbone.model.layer4[0].downsample[0].weight,
+                               state_dict['layer4.0.downsample.0.weight'])
+    assert "dropped, not used for features: ['fc.bias', 'fc.weight']" in log.text
