@@ -1,10 +1,16 @@
-"""MaRSBackbone vs raw timm SwinV2 ``features_only``: forward time and peak memory.
+"""MaRSBackbone vs raw timm SwinV2 ``features_only``: forward time and peak memory; or
+(``--baselines``) parameters, FLOPs and forward time of MaRS and every comparison backbone.
 
-Both models hold the same weights and see the same input in the same process; forward
-passes alternate between them so machine load affects both alike. Prints JSON.
+Wrapper mode: both models hold the same weights and see the same input in the same
+process; forward passes alternate between them so machine load affects both alike.
+Baselines mode: every backbone is built (random weights), its parameters and FLOPs counted
+by mmengine (a multiply-add counted once, as mmseg / mmdet report), then its forward timed
+on the same input in the same run. Prints JSON.
 
     python benchmarks/backbone.py                      # base @ 512 and tiny @ 512
     python benchmarks/backbone.py --cases base:512 large:512 --repeats 10 --device cuda
+    python benchmarks/backbone.py --baselines --device cuda      # all, 1x3x512x512
+    python benchmarks/backbone.py --baselines --archs mars-tiny vit-tiny --size 64
 """
 import argparse
 import json
@@ -15,8 +21,13 @@ import time
 import timm
 import torch
 
-from mars.models.backbones import MaRSBackbone
+from mars.models.backbones import BaselineBackbone, MaRSBackbone
+from mars.models.backbones.baselines import BASELINE_ARCHS
 from mars.models.backbones.mars_backbone import MARS_ARCHS, PRETRAIN_IMG_SIZE
+
+# The backbones of the paper's tables: MaRS, then the first tier of comparison models.
+DEFAULT_BASELINES = ('mars-base', 'resnet50', 'vit-b16', 'swin-b', 'swinv2-b',
+                     'satmae-vit-l16')
 
 
 def parse_args():
@@ -27,7 +38,46 @@ def parse_args():
     parser.add_argument('--repeats', type=int, default=5, help='timed forwards per model')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--baselines', action='store_true',
+                        help='params, FLOPs and forward time of every backbone in --archs')
+    parser.add_argument('--archs', nargs='+', default=list(DEFAULT_BASELINES),
+                        help='with --baselines: mars-<arch> or BaselineBackbone archs')
+    parser.add_argument('--size', type=int, default=512, help='with --baselines: input side')
     return parser.parse_args()
+
+
+def build_backbone(name):
+    """``mars-<arch>`` (MaRSBackbone) or a BaselineBackbone arch, random weights."""
+    if name.startswith('mars-'):
+        return MaRSBackbone(arch=name[len('mars-'):])
+    if name not in BASELINE_ARCHS:
+        raise KeyError(f'unknown backbone {name!r}; expected mars-<one of '
+                       f'{sorted(MARS_ARCHS)}> or one of {sorted(BASELINE_ARCHS)}')
+    return BaselineBackbone(arch=name)
+
+
+def run_baseline(name, args):
+    from mmengine.analysis import FlopAnalyzer, parameter_count
+    model = build_backbone(name).to(args.device).eval()
+    x = torch.randn(args.batch, 3, args.size, args.size, device=args.device)
+    with torch.no_grad():
+        # Warnings off: they would be log lines on stdout, which must stay pure JSON
+        # (norms, pads and similar elementwise operators are not counted, as in mmseg).
+        flops = FlopAnalyzer(model, (x[:1], )).unsupported_ops_warnings(False) \
+            .uncalled_modules_warnings(False).total()
+        shapes = ['x'.join(map(str, f.shape[1:])) for f in model(x)]
+        for _ in range(args.warmup):
+            model(x)
+        times = [timed_forward(model, x, args.device) for _ in range(args.repeats)]
+    result = dict(
+        backbone=name, type=type(model).__name__, input=[args.batch, 3, args.size, args.size],
+        params_m=round(parameter_count(model)[''] / 1e6, 2), gflops=round(flops / 1e9, 2),
+        forward_ms=round(statistics.median(times) * 1e3, 2),
+        outputs=shapes, repeats=args.repeats)
+    del model
+    if args.device.startswith('cuda'):
+        torch.cuda.empty_cache()
+    return result
 
 
 def build_pair(arch, device):
@@ -102,6 +152,14 @@ def run_case(arch, size, args):
 def main():
     args = parse_args()
     torch.manual_seed(0)
+    if args.baselines:
+        results = [run_baseline(name, args) for name in args.archs]
+        print(json.dumps(dict(
+            benchmark='backbones: params, FLOPs (one image), forward time', device=args.device,
+            cpu=platform.processor() or platform.machine(), torch=torch.__version__,
+            timm=timm.__version__, threads=torch.get_num_threads(), results=results),
+            indent=2))
+        return
     results = []
     for case in args.cases:
         arch, size = case.split(':')

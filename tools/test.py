@@ -18,7 +18,7 @@ keys, unless ``--allow-partial-checkpoint`` is given.
 * mmdet: ``--out FILE.pkl`` dumps the raw predictions (``DumpDetResults``);
   ``--show-dir DIR`` draws them into ``<work dir>/<timestamp>/DIR`` (unless absolute).
 
-The metrics are also written with the config name and checkpoint to
+The metrics are also written with the config name, backbone and checkpoint to
 ``<work dir>/test_results.json``, which ``tools/misc/results_table.py`` collects.
 """
 import argparse
@@ -33,6 +33,7 @@ from mmengine.config import ConfigDict
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
 # checkpoint under test is read.
 import mars  # noqa: F401
+from mars.utils.backbone_name import backbone_name
 from mars.utils.checkpoint_check import add_allow_partial_arg
 from mars.utils.output_files import atomic_write
 from mars.utils.tool_config import add_common_args, load_tool_config, run_runner
@@ -146,13 +147,16 @@ def enable_tta(cfg, scope):
 
 
 def write_results(cfg, args, scope, metrics):
-    """``<work dir>/test_results.json``: config, checkpoint and scalar metrics (rank 0)."""
+    """``<work dir>/test_results.json``: config, checkpoint, backbone (type and name) and
+    scalar metrics (rank 0)."""
     if int(os.environ.get('RANK', 0)) != 0 or not isinstance(metrics, dict):
         return
+    backbone_cfg = cfg.model.get('backbone') or {}
     results = dict(
         config=osp.splitext(osp.basename(args.config))[0], config_path=args.config,
         checkpoint=args.checkpoint, scope=scope,
         dataset=_innermost_dataset(cfg.test_dataloader.dataset).get('type'),
+        backbone=dict(type=str(backbone_cfg.get('type', '-')), name=backbone_name(backbone_cfg)),
         metrics={key: float(value) for key, value in metrics.items()
                  if isinstance(value, numbers.Number)})
     # Atomic: a killed run leaves no half-written result for results_table.py to read.

@@ -151,6 +151,7 @@ def test_test_tool_results_feed_the_table(tmp_path, deepglobe_root, run_tool, co
     result = json.loads((work / 'test_results.json').read_text())
     assert result['config'] == osp.splitext(osp.basename(configs['deepglobe']))[0]
     assert result['dataset'] == 'DeepGlobeRoadDataset' and result['checkpoint'] == checkpoint
+    assert result['backbone'] == dict(type='MaRSBackbone', name='mars-tiny')
     assert 0 <= result['metrics']['IoU.road'] <= 100
     capsys.readouterr()
     run_tool_main('misc/results_table.py', work)

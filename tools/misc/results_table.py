@@ -2,8 +2,8 @@
 
 Usage::
 
-    python tools/misc/results_table.py WORK_DIR [WORK_DIR ...] [--out results.md]
-        [--csv results.csv]
+    python tools/misc/results_table.py WORK_DIR [WORK_DIR ...] [--by-backbone]
+        [--out results.md] [--csv results.csv]
 
 Every ``test_results.json`` under the given directories (``tools/test.py`` writes one into
 its work dir) becomes a row with the headline metrics of its task, found from the metric
@@ -12,6 +12,12 @@ height MAE / RMSE (metres), change IoU / F1 of the change class, BRIGHT damage m
 loc-F1 / damage-F1, roads IoU / F1 of the road class, other segmentation mIoU. Params
 and FLOPs come from a ``complexity.json`` in the same work dir
 (``tools/analysis_tools/get_flops.py CONFIG --out WORK_DIR/complexity.json``).
+
+``--by-backbone`` lays the same results out as the paper's tables: one row per backbone
+(``backbone.name`` of the result file, which ``tools/test.py`` writes), one column per
+dataset and headline metric. Two results of one backbone on one dataset (e.g. the paper
+protocol and this project's recipe) are refused, naming both files: give the work dirs of
+one protocol at a time.
 """
 import argparse
 import csv
@@ -38,6 +44,8 @@ COLUMNS = ('task', 'dataset', 'config', 'metrics', 'params (M)', 'FLOPs (G)', 'c
 def parse_args():
     parser = argparse.ArgumentParser(description='One table of tools/test.py results')
     parser.add_argument('dirs', nargs='+', help='work dirs (searched recursively)')
+    parser.add_argument('--by-backbone', action='store_true',
+                        help='rows are backbones, columns datasets and their metrics')
     parser.add_argument('--out', help='Markdown file (default: print only)')
     parser.add_argument('--csv', help='CSV file with one column per metric')
     return parser.parse_args()
@@ -86,7 +94,9 @@ def collect(dirs):
             if osp.isfile(complexity_file):
                 with open(complexity_file) as f:
                     complexity = json.load(f)
+            backbone = result.get('backbone') or {}
             rows.append(dict(
+                file=file, backbone=backbone.get('name') or f'unknown ({result["config"]})',
                 task=task, dataset=result.get('dataset') or '-', config=result['config'],
                 checkpoint=result.get('checkpoint', '-'),
                 headline={key: result['metrics'][key] for key in keys},
@@ -127,16 +137,57 @@ def write_csv(rows, path):
                              row['params'] or '', row['flops'] or '', row['checkpoint']])
 
 
+def by_backbone(rows):
+    """``(columns, {backbone: {column: value}})``: a column per (dataset, headline metric),
+    in the rows' task order; backbones in first-seen order.
+
+    Raises:
+        ValueError: two results of one backbone on one dataset.
+    """
+    columns, table, seen = [], {}, {}
+    for row in rows:
+        key = (row['backbone'], row['dataset'])
+        if key in seen:
+            raise ValueError(f'two results of backbone {row["backbone"]!r} on '
+                             f'{row["dataset"]}: {seen[key]} and {row["file"]}; give the work '
+                             'dirs of one protocol at a time')
+        seen[key] = row['file']
+        for metric, value in row['headline'].items():
+            column = f'{row["dataset"]} {metric}'
+            if column not in columns:
+                columns.append(column)
+            table.setdefault(row['backbone'], {})[column] = value
+    return columns, table
+
+
+def markdown_by_backbone(rows):
+    columns, table = by_backbone(rows)
+    lines = ['| backbone | ' + ' | '.join(columns) + ' |', '|' + '---|' * (len(columns) + 1)]
+    for backbone, values in table.items():
+        cells = [f'{values[c]:.2f}' if c in values else '-' for c in columns]
+        lines.append(f'| {backbone} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def write_csv_by_backbone(rows, path):
+    columns, table = by_backbone(rows)
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['backbone', *columns])
+        for backbone, values in table.items():
+            writer.writerow([backbone, *[values.get(c, '') for c in columns]])
+
+
 def main():
     args = parse_args()
     rows = collect(args.dirs)
-    table = markdown(rows)
+    table = markdown_by_backbone(rows) if args.by_backbone else markdown(rows)
     print(table)
     if args.out:
         with open(args.out, 'w') as f:
             f.write(table)
     if args.csv:
-        write_csv(rows, args.csv)
+        (write_csv_by_backbone if args.by_backbone else write_csv)(rows, args.csv)
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 
 from mars.registry import register_downstream
 from mars.utils.modalities import split_stacked
-from .mars_backbone import MaRSBackbone, arch_channels
+from .encoder_choice import build_encoder
 from .modality_fusion import FUSION_TYPES, SumFusion, build_fusion
 
 # MaRSBackbone arguments a modality entry may set for its own encoder; the others are
@@ -59,6 +59,10 @@ class MaRSMultiModalBackbone(BaseModule):
             attention fusion. Defaults to None (8 heads, ratio 4, 2 rounds).
         modality_dropout (dict[str, float], optional): Drop probability per modality name
             (training only). Defaults to None.
+        encoder (dict, optional): None for MaRS encoders, or a comparison backbone, e.g.
+            ``dict(type='BaselineBackbone', arch='swinv2-b')``, built once per modality
+            with the modality's ``in_channels`` / ``init_cfg`` (``arch``, ``out_indices``
+            and ``frozen_stages`` then do not apply). Defaults to None.
         pretrained (str, optional): A checkpoint every encoder without its own
             ``init_cfg`` loads (a raw pretraining checkpoint holds both encoders).
             Defaults to None.
@@ -85,6 +89,7 @@ class MaRSMultiModalBackbone(BaseModule):
                  attention_stages=None,
                  attention_cfg=None,
                  modality_dropout=None,
+                 encoder=None,
                  pretrained=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -94,20 +99,20 @@ class MaRSMultiModalBackbone(BaseModule):
             raise ValueError(f'unknown fusion {fusion!r}; expected one of {FUSION_TYPES}')
         self.modalities = tuple(modalities)
         self.out_indices = tuple(out_indices)
-        self.out_channels = arch_channels(arch, out_indices)
         self.fusion = fusion
         shared = dict(arch=arch, out_indices=out_indices, frozen_stages=frozen_stages,
                       drop_path_rate=drop_path_rate, with_cp=with_cp)
         # mmengine's ModuleDict, unlike torch's, passes init_weights on to the encoders.
         self.encoders = ModuleDict({
-            name: self._build_encoder(name, settings, shared, pretrained)
+            name: self._build_encoder(name, settings, shared, pretrained, encoder)
             for name, settings in modalities.items()})
+        self.out_channels = list(self.encoders[self.modalities[0]].out_channels)
         self.modality_channels = tuple(
             self.encoders[name].in_channels for name in self.modalities)
         self.fusions = self._build_fusions(attention_stages, attention_cfg)
         self.modality_dropout = self._check_dropout(modality_dropout)
 
-    def _build_encoder(self, name, settings, shared, pretrained):
+    def _build_encoder(self, name, settings, shared, pretrained, encoder):
         settings = dict(settings)
         unknown = set(settings) - set(PER_MODALITY_KEYS)
         if unknown:
@@ -118,7 +123,8 @@ class MaRSMultiModalBackbone(BaseModule):
         if pretrained is not None and 'init_cfg' not in settings \
                 and 'pretrained' not in settings:
             settings['pretrained'] = pretrained
-        return MaRSBackbone(**dict(shared, **settings), modality=name)
+        return build_encoder(encoder, shared, settings, f'modalities.{name}',
+                             mars_only=dict(modality=name))
 
     def _build_fusions(self, attention_stages, attention_cfg):
         if attention_stages is None:

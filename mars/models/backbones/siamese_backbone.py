@@ -4,7 +4,7 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 
 from mars.registry import register_downstream
 from mars.utils.modalities import split_stacked
-from .mars_backbone import MaRSBackbone, arch_channels
+from .encoder_choice import build_encoder
 from .temporal_fusion import TEMPORAL_FUSION_TYPES, build_temporal_fusion, fused_channels
 
 # MaRSBackbone arguments a date may set for its own encoder; the others are shared so that
@@ -48,6 +48,10 @@ class MaRSSiameseBackbone(BaseModule):
         with_cp (bool): Gradient checkpointing of the Swin blocks. Defaults to False.
         fusion (str): ``'concat'``, ``'diff'``, ``'abs_diff'`` or ``'stack'``.
             Defaults to 'abs_diff'.
+        encoder (dict, optional): None for MaRS encoders, or a comparison backbone, e.g.
+            ``dict(type='BaselineBackbone', arch='resnet50')``, with each date's
+            ``in_channels`` / ``init_cfg`` (``arch``, ``out_indices``, ``frozen_stages``
+            and ``modality`` then do not apply). Defaults to None.
         init_cfg (dict, optional): mmengine init config of the module itself; encoders
             load their weights through their own ``init_cfg``. Defaults to None.
 
@@ -66,6 +70,7 @@ class MaRSSiameseBackbone(BaseModule):
                  drop_path_rate=0.1,
                  with_cp=False,
                  fusion='abs_diff',
+                 encoder=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if len(dates) != 2:
@@ -77,8 +82,6 @@ class MaRSSiameseBackbone(BaseModule):
         self.dates = tuple(dates)
         self.shared_encoder = shared_encoder
         self.fusion = fusion
-        encoder_channels = arch_channels(arch, out_indices)
-        self.out_channels = [fused_channels(fusion, c) for c in encoder_channels]
         settings = {name: self._check_settings(name, cfg) for name, cfg in dates.items()}
         common = dict(arch=arch, out_indices=out_indices, frozen_stages=frozen_stages,
                       drop_path_rate=drop_path_rate, with_cp=with_cp)
@@ -89,11 +92,15 @@ class MaRSSiameseBackbone(BaseModule):
                     f'shared_encoder=True needs identical settings for both dates, got '
                     f'{self.dates[0]}={first} and {self.dates[1]}={second}; use '
                     f'shared_encoder=False for one encoder per date')
-            self.encoder = MaRSBackbone(**dict(common, **first))
+            self.encoder = build_encoder(encoder, common, first, f'dates.{self.dates[0]}')
         else:
             # mmengine's ModuleDict passes init_weights on to the encoders.
-            self.encoders = ModuleDict({name: MaRSBackbone(**dict(common, **settings[name]))
-                                        for name in self.dates})
+            self.encoders = ModuleDict({
+                name: build_encoder(encoder, common, settings[name], f'dates.{name}')
+                for name in self.dates})
+        encoder_channels = (self.encoder if shared_encoder else
+                            self.encoders[self.dates[0]]).out_channels
+        self.out_channels = [fused_channels(fusion, c) for c in encoder_channels]
         self.date_channels = tuple(settings[name]['in_channels'] for name in self.dates)
         self.fusions = ModuleList(
             [build_temporal_fusion(fusion, channels) for channels in encoder_channels])

@@ -1,0 +1,272 @@
+"""The backbones the MaRS paper compares with, built by timm and loading their authors'
+released checkpoint formats: ResNet-50, ViT-B/16 and Swin-B / SwinV2-B (ImageNet), SatMAE
+(ViT-L/16, fMoW RGB).
+
+timm builds every model (it is what the MaRS authors' ``rsfm.py`` used, and its
+``checkpoint_filter_fn`` of each model family already converts the released layouts:
+Microsoft's Swin files, pos-embedding resampling). Features come from timm's
+``forward_intermediates``; plain ViTs reach strides 4-32 through
+:class:`SimpleFeaturePyramid`.
+"""
+import re
+import sys
+
+import timm
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from timm.models._manipulate import adapt_input_conv
+
+from mars.registry import register_downstream
+from mars.utils.mars_checkpoint import read_state_dict
+from .simple_pyramid import SimpleFeaturePyramid
+
+# family 'cnn' / 'swin': four stages of timm's forward_intermediates (`indices`); 'vit':
+# the last block's map (stride 16) and a simple feature pyramid. `checkpoint_format` is
+# the default layout of the released weights (see BaselineBackbone).
+BASELINE_ARCHS = {
+    'resnet50': dict(
+        timm_name='resnet50', family='cnn', channels=(256, 512, 1024, 2048),
+        indices=(1, 2, 3, 4), embed_key='conv1.weight'),
+    'vit-b16': dict(timm_name='vit_base_patch16_224', family='vit', dim=768),
+    'satmae-vit-l16': dict(
+        timm_name='vit_large_patch16_224', family='vit', dim=1024, checkpoint_format='satmae'),
+    'swin-b': dict(
+        timm_name='swin_base_patch4_window7_224', family='swin',
+        channels=(128, 256, 512, 1024)),
+    'swinv2-b': dict(
+        timm_name='swinv2_base_window8_256', family='swin', channels=(128, 256, 512, 1024)),
+    # Small variants (no released weights) for CPU tests; same code paths and key layouts.
+    'resnet-tiny': dict(
+        timm_name='resnet18', family='cnn', channels=(64, 128, 256, 512),
+        indices=(1, 2, 3, 4), embed_key='conv1.weight', timm_kwargs=dict(layers=(1, 1, 1, 1))),
+    'vit-tiny': dict(
+        timm_name='vit_base_patch16_224', family='vit', dim=32,
+        timm_kwargs=dict(embed_dim=32, depth=2, num_heads=2)),
+    'swin-tiny': dict(
+        timm_name='swin_base_patch4_window7_224', family='swin', channels=(32, 64, 128, 256),
+        timm_kwargs=dict(embed_dim=32, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8))),
+    'swinv2-tiny': dict(
+        timm_name='swinv2_base_window8_256', family='swin', channels=(32, 64, 128, 256),
+        timm_kwargs=dict(embed_dim=32, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8))),
+}
+CHECKPOINT_FORMATS = ('timm', 'satmae')
+FEATURE_PYRAMIDS = ('simple', 'last')
+# ViT / Swin models are created at the 512x512 size of the MaRS downstream tasks (as the
+# authors' rsfm.py); ViT position embeddings are then resampled to each input's grid.
+CREATE_IMG_SIZE = 512
+VIT_DIVISOR = 32
+# Checkpoint parts the feature extractor does not have: classifier heads and final norms
+# (timm's prune_intermediate_layers removes them), SatMAE's MAE decoder.
+_CLASSIFIER = re.compile(r'^(head|fc|fc_norm|norm|head_drop|global_pool)\.')
+_MAE_DECODER = re.compile(r'^(decoder_|mask_token$)')
+
+
+def _arch(arch):
+    if arch not in BASELINE_ARCHS:
+        raise KeyError(f'unknown baseline arch {arch!r}; expected one of '
+                       f'{sorted(BASELINE_ARCHS)}')
+    return BASELINE_ARCHS[arch]
+
+
+def baseline_channels(arch, feature_pyramid='simple'):
+    """Channels of the maps :class:`BaselineBackbone` returns for ``arch``."""
+    spec = _arch(arch)
+    if spec['family'] != 'vit':
+        return list(spec['channels'])
+    dim = spec['dim']
+    return [dim // 4, dim // 2, dim, dim] if feature_pyramid == 'simple' else [dim]
+
+
+def read_checkpoint(filename):
+    """A checkpoint from a ``.safetensors`` file or (safely, through mmengine) any other."""
+    if str(filename).endswith('.safetensors'):
+        return read_state_dict(filename)
+    return CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+
+
+def _unwrap(checkpoint):
+    # mmengine ({'state_dict'}), Microsoft Swin / MAE-style ({'model'}) or plain.
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), dict):
+            return dict(checkpoint[key])
+    return dict(checkpoint)
+
+
+@register_downstream('MODELS')
+class BaselineBackbone(BaseModule):
+    """A comparison backbone of the MaRS paper, returning NCHW multi-scale features.
+
+    Archs (``BASELINE_ARCHS``): ``resnet50`` (strides 4-32), ``vit-b16`` and
+    ``satmae-vit-l16`` (plain ViTs: the last block's stride-16 map, position embeddings
+    resampled to the input's grid at every forward, and a ViTDet simple feature pyramid
+    for strides 4, 8, 16, 32), ``swin-b`` and ``swinv2-b`` (strides 4-32); ``*-tiny``
+    variants for tests.
+
+    Checkpoints (``pretrained`` / ``init_cfg=dict(type='Pretrained', checkpoint=...)``):
+
+    * ``checkpoint_format='timm'``: timm / torchvision state dicts (``.pth`` or
+      ``.safetensors``, plain or under ``state_dict`` / ``model``), and Microsoft's Swin
+      release (converted by timm's ``checkpoint_filter_fn``). torchvision's ResNet-50 has
+      timm's key names.
+    * ``checkpoint_format='satmae'``: SatMAE's pretraining checkpoint (``{'model': ...}``
+      of its ``MaskedAutoencoderViT``): the encoder keys are timm ViT keys; the MAE decoder
+      (``decoder_*``, ``mask_token``) is dropped and said in the log.
+
+    Classifier heads and final norms in the file are dropped (logged); the patch
+    embedding's input channels are adapted with timm's rule, as the authors' ``timm
+    in_chans`` did (1 channel: the sum of the RGB filters; 4 channels: the RGB filters
+    repeated R, G, B, R and scaled by 3/4), logged; any other shape difference is refused,
+    naming the key.
+
+    Args:
+        arch (str): Key of ``BASELINE_ARCHS``. Defaults to 'resnet50'.
+        in_channels (int): Input channels (3 RGB, 1 SAR, 4 RGB + SAR). Defaults to 3.
+        feature_pyramid (str): Plain ViTs only: ``'simple'`` (four levels) or ``'last'``
+            (the stride-16 map alone, as the authors' ``rsfm.py``). Defaults to 'simple'.
+        checkpoint_format (str, optional): ``'timm'`` or ``'satmae'``; None takes the
+            arch's (``satmae`` for ``satmae-vit-l16``, else ``timm``). Defaults to None.
+        drop_path_rate (float): Stochastic depth rate. Defaults to 0.1.
+        with_cp (bool): timm's gradient checkpointing. Defaults to False.
+        pretrained (str, optional): Shorthand for ``init_cfg=dict(type='Pretrained',
+            checkpoint=pretrained)``. Defaults to None.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Attributes:
+        out_channels (list[int]): Channels of each returned map.
+    """
+
+    def __init__(self,
+                 arch='resnet50',
+                 in_channels=3,
+                 feature_pyramid='simple',
+                 checkpoint_format=None,
+                 drop_path_rate=0.1,
+                 with_cp=False,
+                 pretrained=None,
+                 init_cfg=None):
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError('give either `pretrained` or `init_cfg`, not both')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        super().__init__(init_cfg=init_cfg)
+        spec = _arch(arch)
+        if feature_pyramid not in FEATURE_PYRAMIDS:
+            raise ValueError(f'feature_pyramid must be one of {FEATURE_PYRAMIDS}, got '
+                             f'{feature_pyramid!r}')
+        checkpoint_format = checkpoint_format or spec.get('checkpoint_format', 'timm')
+        if checkpoint_format not in CHECKPOINT_FORMATS:
+            raise ValueError(f'checkpoint_format must be one of {CHECKPOINT_FORMATS}, got '
+                             f'{checkpoint_format!r}')
+        self.arch = arch
+        self.family = spec['family']
+        self.in_channels = in_channels
+        self.feature_pyramid = feature_pyramid
+        self.checkpoint_format = checkpoint_format
+        self.out_channels = baseline_channels(arch, feature_pyramid)
+
+        kwargs = dict(spec.get('timm_kwargs', {}))
+        if self.family == 'vit':
+            kwargs.update(img_size=CREATE_IMG_SIZE, dynamic_img_size=True)
+        elif self.family == 'swin':
+            kwargs.update(img_size=CREATE_IMG_SIZE, strict_img_size=False)
+        self.model = timm.create_model(
+            spec['timm_name'], pretrained=False, in_chans=in_channels,
+            drop_path_rate=drop_path_rate, **kwargs)
+        indices = spec.get('indices', (0, 1, 2, 3))
+        if self.family == 'vit':
+            indices = (len(self.model.blocks) - 1, )
+        self.indices = list(indices)
+        # Removes the classifier, the final norm and unused blocks.
+        self.model.prune_intermediate_layers(self.indices, prune_norm=True, prune_head=True)
+        self.embed_key = spec.get('embed_key', 'patch_embed.proj.weight')
+        if with_cp:
+            self.model.set_grad_checkpointing(True)
+        self.pyramid = (SimpleFeaturePyramid(spec['dim'])
+                        if self.family == 'vit' and feature_pyramid == 'simple' else None)
+
+    def forward(self, x):
+        if self.family == 'vit':
+            height, width = x.shape[-2:]
+            if height % VIT_DIVISOR or width % VIT_DIVISOR:
+                raise ValueError(
+                    f'BaselineBackbone ({self.arch}) needs height and width divisible by '
+                    f'{VIT_DIVISOR}, got {height}x{width}; pad or crop the input (e.g. '
+                    f'size_divisor={VIT_DIVISOR} in the data preprocessor)')
+        feats = self.model.forward_intermediates(
+            x, indices=self.indices, intermediates_only=True, output_fmt='NCHW')
+        if self.family != 'vit':
+            return tuple(feats)
+        return self.pyramid(feats[-1]) if self.pyramid is not None else (feats[-1], )
+
+    def init_weights(self):
+        if self.init_cfg is None or self.init_cfg.get('type') != 'Pretrained':
+            return super().init_weights()
+        filename = self.init_cfg['checkpoint']
+        self.load_baseline_state_dict(read_checkpoint(filename), filename)
+
+    def _log(self, message, level=20):
+        print_log(f'BaselineBackbone ({self.arch}): {message}', logger='current',
+                  level=level)
+
+    def load_baseline_state_dict(self, checkpoint, source='state dict'):
+        """Load a checkpoint in the arch's released format, with checks and a report.
+
+        Returns:
+            The ``load_state_dict`` result (missing and unexpected keys).
+
+        Raises:
+            ValueError: a tensor's shape differs from the model's (beyond the adapted
+                input channels), or no tensor matches a weight of the model.
+        """
+        state_dict = _unwrap(checkpoint)
+        if self.checkpoint_format == 'satmae':
+            decoder = sorted(k for k in state_dict if _MAE_DECODER.match(k))
+            if not decoder:
+                raise ValueError(f'{source}: no MAE decoder keys (decoder_*, mask_token); '
+                                 f'not a SatMAE pretraining checkpoint. A fine-tuned SatMAE or '
+                                 f"a plain timm ViT file needs checkpoint_format='timm'")
+            state_dict = {k: v for k, v in state_dict.items() if k not in decoder}
+            self._log(f'{source}: SatMAE MAE decoder dropped ({len(decoder)} tensors)')
+        own = self.model.state_dict()
+        embed = state_dict.get(self.embed_key)
+        if embed is not None and embed.dim() == 4 and \
+                embed.shape[1] != own[self.embed_key].shape[1]:
+            state_dict[self.embed_key] = adapt_input_conv(self.in_channels, embed)
+            rule = ('sum of the input filters' if self.in_channels == 1 else
+                    'input filters repeated cyclically and scaled by '
+                    f'{embed.shape[1]}/{self.in_channels}')
+            self._log(f'{source}: {self.embed_key} adapted from {embed.shape[1]} to '
+                      f"{self.in_channels} input channels ({rule}; timm's in_chans rule, "
+                      f'as the authors)', level=30)
+        filter_fn = getattr(sys.modules[type(self.model).__module__], 'checkpoint_filter_fn',
+                            None)
+        if filter_fn is not None:
+            before = {k: tuple(v.shape) for k, v in state_dict.items()}
+            state_dict = filter_fn(state_dict, self.model)
+            if 'pos_embed' in before and before['pos_embed'] != tuple(
+                    state_dict['pos_embed'].shape):
+                self._log(f'{source}: pos_embed resampled from {before["pos_embed"]} to '
+                          f'{tuple(state_dict["pos_embed"].shape)} (the {CREATE_IMG_SIZE} '
+                          f'px grid; each input is resampled again at forward)')
+        dropped = sorted(k for k in state_dict if k not in own and _CLASSIFIER.match(k))
+        if dropped:
+            state_dict = {k: v for k, v in state_dict.items() if k not in dropped}
+            self._log(f'{source}: classifier / final norm dropped, not used for features: '
+                      f'{dropped}')
+        for key, value in state_dict.items():
+            if key in own and own[key].shape != value.shape:
+                raise ValueError(
+                    f'{source}: shape mismatch for {key}: checkpoint {tuple(value.shape)}, '
+                    f'model {tuple(own[key].shape)} (arch={self.arch!r}); is the arch right?')
+        if not any(key in own for key in state_dict):
+            raise ValueError(f'{source}: none of its {len(state_dict)} tensors is a weight '
+                             f'of {self.arch} (first keys: {sorted(state_dict)[:3]}); is '
+                             f'the arch or checkpoint_format right?')
+        result = self.model.load_state_dict(state_dict, strict=False)
+        self._log(f'loaded {source} ({self.checkpoint_format} format): '
+                  f'{len(state_dict) - len(result.unexpected_keys)} tensors, '
+                  f'missing keys: {result.missing_keys or "none"}, '
+                  f'unexpected keys: {result.unexpected_keys or "none"}',
+                  level=30 if result.missing_keys or result.unexpected_keys else 20)
+        return result

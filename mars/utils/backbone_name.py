@@ -1,0 +1,30 @@
+"""A short, stable name of a config's backbone, for result files and tables."""
+
+
+def backbone_name(backbone_cfg):
+    """Name of the backbone a ``model.backbone`` config dict builds.
+
+    ``mars-base`` / ``mars-base-sar`` (MaRSBackbone and its modality), ``mars-base
+    (rgb+sar, sum)`` (multi-modal), ``mars-base (siamese)``, the arch of a
+    ``BaselineBackbone`` (``vit-b16``; ``vit-b16 (last map)`` without the feature pyramid),
+    ``ResNet-50`` for mmseg / mmdet's ``ResNet``; otherwise the type.
+    """
+    if not backbone_cfg:
+        return 'none'
+    kind = backbone_cfg.get('type', '?')
+    kind = kind.__name__ if isinstance(kind, type) else str(kind)
+    arch = backbone_cfg.get('arch', 'base')
+    if kind == 'MaRSBackbone':
+        modality = backbone_cfg.get('modality', 'rgb')
+        return f'mars-{arch}' + ('' if modality == 'rgb' else f'-{modality}')
+    if kind == 'MaRSMultiModalBackbone':
+        modalities = '+'.join(backbone_cfg.get('modalities') or ('rgb', 'sar'))
+        return f'mars-{arch} ({modalities}, {backbone_cfg.get("fusion", "sum")})'
+    if kind == 'MaRSSiameseBackbone':
+        return f'mars-{arch} (siamese)'
+    if kind == 'BaselineBackbone':
+        arch = backbone_cfg.get('arch', 'resnet50')
+        return arch + (' (last map)' if backbone_cfg.get('feature_pyramid') == 'last' else '')
+    if 'depth' in backbone_cfg:
+        return f'{kind}-{backbone_cfg["depth"]}'
+    return kind
