@@ -21,7 +21,8 @@ def _vit_encoder(spec):
 
 def _scalemae(spec):
     """scale-mae ``scalemae/models_mae.py`` (MaskedAutoencoderViT) with ``lib/fpn.py``'s
-    FPNHead / FCNHead, saved by ``main_pretrain.py`` as ``{'model': ...}``."""
+    FPNHead and the two FCNHeads of ``independent_fcn_head=True`` (the release's setting),
+    saved by ``main_pretrain.py`` as ``{'model': ...}``."""
     dim = spec['dim']
     encoder = _vit_encoder(spec)
     model = dict(encoder)
@@ -32,9 +33,9 @@ def _scalemae(spec):
         'decoder_blocks.0.attn.qkv.weight': torch.randn(48, 16),
         'decoder_norm.weight': torch.ones(16), 'decoder_norm.bias': torch.zeros(16),
         'fpn.fpn1.0.weight': torch.randn(16, 16, 2, 2), 'fpn.fpn1.1.ln.weight': torch.ones(16),
-        'fpn.fpn2.0.weight': torch.randn(16, 16, 2, 2), 'fcn.proj.weight': torch.randn(8, 16, 1, 1),
-        'fcn.conv_blocks.0.residual.weight': torch.randn(8, 8, 1, 1),
-        'fcn.pred.0.ln.weight': torch.ones(8)})
+        'fpn.fpn2.0.weight': torch.randn(16, 16, 2, 2), 'fcn_high.proj.weight': torch.randn(8, 16, 1, 1),
+        'fcn_low.conv_blocks.0.residual.weight': torch.randn(8, 8, 1, 1),
+        'fcn_high.pred.0.ln.weight': torch.ones(8)})
     return dict(model=model, epoch=799), encoder
 
 

@@ -14,11 +14,15 @@ from mmengine.runner import Runner
 from helpers import REPO_ROOT
 
 from mars.models.backbones.baselines import BASELINE_ARCHS, baseline_channels
+from mars.testing.baseline_checkpoints import LAYOUTS, authors_checkpoint
 from mars.testing.synthetic_det import make_synthetic_sardet
 
-BASELINES = ('resnet50', 'vit-b16', 'satmae-vit-l16', 'swin-b', 'swinv2-b')
+BASELINES = ('resnet50', 'vit-b16', 'satmae-vit-l16', 'swin-b', 'swinv2-b',
+             'scalemae-vit-l16', 'crossmae-vit-b16', 'gfm-swin-b')
 TINY = {'resnet50': 'resnet-tiny', 'vit-b16': 'vit-tiny', 'satmae-vit-l16': 'vit-tiny',
-        'swin-b': 'swin-tiny', 'swinv2-b': 'swinv2-tiny'}
+        'swin-b': 'swin-tiny', 'swinv2-b': 'swinv2-tiny',
+        'scalemae-vit-l16': 'scalemae-tiny', 'crossmae-vit-b16': 'crossmae-tiny',
+        'gfm-swin-b': 'gfm-tiny'}
 SEG = osp.join(REPO_ROOT,
                'configs/road/deepglobe/baselines/{}_upernet_8xb2-80k_deepglobe-512x512.py')
 DET = osp.join(REPO_ROOT,
@@ -74,6 +78,10 @@ def test_configs_swap_only_the_backbone(baseline):
 
 
 def _released_file(tiny, checkpoint_format, path):
+    if checkpoint_format in LAYOUTS:  # pretraining checkpoints of their authors' layouts
+        checkpoint, encoder = authors_checkpoint(tiny)
+        torch.save(checkpoint, path)
+        return encoder
     spec = BASELINE_ARCHS[tiny]
     kwargs = dict(spec.get('timm_kwargs', {}))
     if spec['family'] != 'cnn':
