@@ -150,16 +150,33 @@ def test_files_of_another_layout_are_refused(tmp_path):
                        r"\(decoder_\*.*not a CrossMAE pretraining checkpoint.*"
                        r"checkpoint_format='timm'"):
         BaselineBackbone(arch='crossmae-tiny', pretrained=path).init_weights()
-    encoder_only = {k[len('encoder.'):]: v for k, v in
-                    authors_checkpoint('gfm-tiny')[0]['model'].items()
+    path = save(plain, tmp_path, 'vit_plain.pth')
+    with pytest.raises(ValueError, match=r'vit_plain\.pth: no encoder\.\* keys nor '
+                       r'layers\.0\.blocks\.0\.attn\.qkv\.weight; not a GFM \(SimMIM\)'):
+        BaselineBackbone(arch='gfm-tiny', pretrained=path).init_weights()
+
+
+def test_gfm_encoder_only_file_and_pretraining_window(tmp_path, log):
+    """GFM's loader takes a file with or without SimMIM's `encoder.` prefix: so do we."""
+    checkpoint, encoder = authors_checkpoint('gfm-tiny')
+    encoder_only = {k[len('encoder.'):]: v for k, v in checkpoint['model'].items()
                     if k.startswith('encoder.') and k != 'encoder.mask_token'}
     path = save(dict(model=encoder_only), tmp_path, 'gfm_encoder.pth')
-    with pytest.raises(ValueError, match=r'gfm_encoder\.pth: no encoder\.\* keys; not a GFM'):
-        BaselineBackbone(arch='gfm-tiny', pretrained=path).init_weights()
-    # ... which is Microsoft's Swin layout: it loads as such.
-    backbone = BaselineBackbone(arch='gfm-tiny', checkpoint_format='timm')
+    backbone = BaselineBackbone(arch='gfm-tiny', pretrained=path)
     result = backbone.load_baseline_state_dict(dict(model=encoder_only), path)
     assert result.missing_keys == [] and result.unexpected_keys == []
+    assert 'gfm_encoder.pth: no encoder.* keys: an encoder-only GFM (SimMIM) file' in log.text
+    # The pretraining window (6) kept: no table resized.
+    log.text = ''
+    six = BaselineBackbone(arch='gfm-tiny', arch_options=dict(window_size=6))
+    result = six.load_baseline_state_dict(checkpoint, 'gfm.pth')
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert 'resized' not in log.text
+    torch.testing.assert_close(
+        six.model.layers[2].blocks[0].attn.relative_position_bias_table,
+        encoder['layers.2.blocks.0.attn.relative_position_bias_table'])
+    with torch.no_grad():
+        assert [o.shape[-1] for o in six.eval()(torch.randn(1, 3, 64, 64))] == [16, 8, 4, 2]
 
 
 def test_registration_refuses_taken_names():

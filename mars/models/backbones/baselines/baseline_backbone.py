@@ -61,8 +61,11 @@ BASELINE_ARCHS = {
 # A released pretraining layout: `prefix` (the encoder's keys, e.g. 'encoder.'; the others
 # dropped) and / or `drop` (a regex of pretraining-only keys, e.g. an MAE decoder, dropped);
 # a file with neither is refused (`owner`'s `part` is what these keys are, `keys` how they
-# look). None: the file is loaded as it is (timm / torchvision / Microsoft Swin layouts).
-CheckpointFormat = namedtuple('CheckpointFormat', 'owner part keys drop prefix')
+# look), unless `encoder_only` (a key of the encoder: a file without `prefix` keys but with
+# this key is taken as the encoder alone, said in the log). None: the file is loaded as it is (timm / torchvision /
+# Microsoft Swin layouts).
+CheckpointFormat = namedtuple('CheckpointFormat', 'owner part keys drop prefix encoder_only',
+                              defaults=(None, ))
 CHECKPOINT_FORMATS = {
     'timm': None,
     'satmae': CheckpointFormat('SatMAE', 'MAE decoder', 'decoder_*, mask_token',
@@ -330,10 +333,14 @@ class BaselineBackbone(BaseModule):
         hint = (f"A fine-tuned {fmt.owner} or a plain timm file needs "
                 f"checkpoint_format='timm'")
         dropped = []
-        if fmt.prefix:
-            if not any(k.startswith(fmt.prefix) for k in state_dict):
-                raise ValueError(f'{source}: no {fmt.prefix}* keys; not a {fmt.owner} '
+        if fmt.prefix and not any(k.startswith(fmt.prefix) for k in state_dict):
+            if fmt.encoder_only not in state_dict:
+                also = f' nor {fmt.encoder_only}' if fmt.encoder_only else ''
+                raise ValueError(f'{source}: no {fmt.prefix}* keys{also}; not a {fmt.owner} '
                                  f'pretraining checkpoint. {hint}')
+            self._log(f'{source}: no {fmt.prefix}* keys: an encoder-only {fmt.owner} file, '
+                      f'loaded as it is')
+        elif fmt.prefix:
             dropped = sorted(k for k in state_dict if not k.startswith(fmt.prefix))
             state_dict = {k[len(fmt.prefix):]: v for k, v in state_dict.items()
                           if k.startswith(fmt.prefix)}
