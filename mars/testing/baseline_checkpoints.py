@@ -33,7 +33,8 @@ def _scalemae(spec):
         'decoder_blocks.0.attn.qkv.weight': torch.randn(48, 16),
         'decoder_norm.weight': torch.ones(16), 'decoder_norm.bias': torch.zeros(16),
         'fpn.fpn1.0.weight': torch.randn(16, 16, 2, 2), 'fpn.fpn1.1.ln.weight': torch.ones(16),
-        'fpn.fpn2.0.weight': torch.randn(16, 16, 2, 2), 'fcn_high.proj.weight': torch.randn(8, 16, 1, 1),
+        'fpn.fpn2.0.weight': torch.randn(16, 16, 2, 2),
+        'fcn_high.proj.weight': torch.randn(8, 16, 1, 1),
         'fcn_low.conv_blocks.0.residual.weight': torch.randn(8, 8, 1, 1),
         'fcn_high.pred.0.ln.weight': torch.ones(8)})
     return dict(model=model, epoch=799), encoder

@@ -73,7 +73,8 @@ def test_dropped_pretraining_parts_are_logged(tmp_path, log):
         checkpoint, _ = authors_checkpoint(arch)
         BaselineBackbone(arch=arch).load_baseline_state_dict(checkpoint, f'{arch}.pth')
         assert expected in log.text
-    assert 'fixed sin-cos pos_embed (1, 197, 32) dropped' in log.text
+    assert 'fixed sin-cos pos_embed (1, 197, 32) dropped: Scale-MAE computes its ' \
+           'GSD-scaled encoding at every forward (input_res = 1 * 224 / input side)' in log.text
     # CrossMAE keeps its (sin-cos) table as timm's learned one, resampled as SatMAE's.
     assert 'pos_embed resampled from (1, 197, 32) to (1, 1025, 32)' in log.text
     checkpoint, _ = authors_checkpoint('gfm-tiny')

@@ -62,8 +62,8 @@ BASELINE_ARCHS = {
 # dropped) and / or `drop` (a regex of pretraining-only keys, e.g. an MAE decoder, dropped);
 # a file with neither is refused (`owner`'s `part` is what these keys are, `keys` how they
 # look), unless `encoder_only` (a key of the encoder: a file without `prefix` keys but with
-# this key is taken as the encoder alone, said in the log). None: the file is loaded as it is (timm / torchvision /
-# Microsoft Swin layouts).
+# this key is taken as the encoder alone, said in the log). None: the file is loaded as it
+# is (timm / torchvision / Microsoft Swin layouts).
 CheckpointFormat = namedtuple('CheckpointFormat', 'owner part keys drop prefix encoder_only',
                               defaults=(None, ))
 CHECKPOINT_FORMATS = {

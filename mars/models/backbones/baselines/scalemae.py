@@ -94,9 +94,10 @@ def scalemae_checkpoint_filter(state_dict, model, log):
     if 'pos_embed' in state_dict:
         state_dict = dict(state_dict)
         shape = tuple(state_dict.pop('pos_embed').shape)
+        res = (model.input_res if model.input_res is not None else
+               f'= {model.base_resolution:g} * {model.reference_size:g} / input side')
         log(f'fixed sin-cos pos_embed {shape} dropped: Scale-MAE computes its GSD-scaled '
-            f'encoding at every forward (input_res '
-            f'{model.input_res if model.input_res is not None else "= base_resolution * reference_size / side"})')
+            f'encoding at every forward (input_res {res})')
     return state_dict
 
 
