@@ -1,6 +1,9 @@
 """The backbones the MaRS paper compares with, built by timm and loading their authors'
 released checkpoint formats: ResNet-50, ViT-B/16 and Swin-B / SwinV2-B (ImageNet), SatMAE
-(ViT-L/16, fMoW RGB).
+(ViT-L/16, fMoW RGB); other modules of this package register more archs and released
+pretraining layouts (``register_baseline_arch``, ``register_checkpoint_format``): Scale-MAE
+(``scalemae.py``, its own ViT class on timm's), CrossMAE (``crossmae.py``), GFM
+(``gfm.py``).
 
 timm builds every model (it is what the MaRS authors' ``rsfm.py`` used, and its
 ``checkpoint_filter_fn`` of each model family already converts the released layouts:
@@ -135,8 +138,9 @@ class BaselineBackbone(BaseModule):
     Archs (``BASELINE_ARCHS``): ``resnet50`` (strides 4-32), ``vit-b16`` and
     ``satmae-vit-l16`` (plain ViTs: the last block's stride-16 map, position embeddings
     resampled to the input's grid at every forward, and a ViTDet simple feature pyramid
-    for strides 4, 8, 16, 32), ``swin-b`` and ``swinv2-b`` (strides 4-32); ``*-tiny``
-    variants for tests.
+    for strides 4, 8, 16, 32), ``swin-b`` and ``swinv2-b`` (strides 4-32); those the
+    other modules register (``scalemae-vit-l16``, ``crossmae-vit-b16``: plain ViTs;
+    ``gfm-swin-b``: strides 4-32); ``*-tiny`` variants for tests.
 
     Checkpoints (``pretrained`` / ``init_cfg=dict(type='Pretrained', checkpoint=...)``):
 
@@ -147,6 +151,9 @@ class BaselineBackbone(BaseModule):
     * ``checkpoint_format='satmae'``: SatMAE's pretraining checkpoint (``{'model': ...}``
       of its ``MaskedAutoencoderViT``): the encoder keys are timm ViT keys; the MAE decoder
       (``decoder_*``, ``mask_token``) is dropped and said in the log.
+    * the formats other modules register (``CHECKPOINT_FORMATS``: ``scalemae``,
+      ``crossmae``, ``simmim``): a pretraining checkpoint whose encoder is taken (a key
+      prefix and / or pretraining-only keys dropped, counted in the log).
 
     Classifier heads and final norms in the file are dropped (logged); the patch
     embedding's input channels are adapted with timm's rule, as the authors' ``timm
