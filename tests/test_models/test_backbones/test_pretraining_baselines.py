@@ -205,3 +205,14 @@ def test_multimodal_wrapper_with_a_gfm_encoder(tmp_path):
     with torch.no_grad():
         outs = backbone.eval()(torch.randn(1, 4, 64, 64), torch.tensor([[True, True]]))
     assert [o.shape[1] for o in outs] == [32, 64, 128, 256]
+
+
+def test_result_tables_name_non_default_arch_options():
+    from mars.utils.backbone_name import backbone_name
+    base = dict(type='BaselineBackbone', arch='scalemae-vit-l16')
+    assert backbone_name(dict(base, arch_options=dict(
+        base_resolution=1.0, reference_size=224, input_res=None))) == 'scalemae-vit-l16'
+    assert backbone_name(dict(base, arch_options=dict(input_res=0.3))) == \
+        'scalemae-vit-l16 (input_res=0.3)'
+    assert backbone_name(dict(type='BaselineBackbone', arch='gfm-swin-b',
+                              arch_options=dict(window_size=6))) == 'gfm-swin-b (window_size=6)'
