@@ -1,6 +1,13 @@
 """Scale-MAE, CrossMAE and GFM baselines: builds, their authors' released pretraining layouts
-(random weights, see mars/testing/baseline_checkpoints.py for the files each layout was
-read from), four feature levels, Scale-MAE's GSD-scaled position encoding."""
+(random weights built by mars/testing/baseline_checkpoints.py), four feature levels,
+Scale-MAE's GSD-scaled position encoding.
+
+Layouts read from the authors' code: bair-climate-initiative/scale-mae
+``scalemae/models_mae.py``, ``scalemae/lib/fpn.py``, ``scalemae/util/pos_embed.py`` (the
+encoding); TonyLianLong/CrossMAE ``models_cross.py``, ``transformer_utils.py``; mmendiet/GFM
+``models/teacher.py`` (SimMIM wrapper, ``load_pretrained``), ``models/swin_transformer.py``
+and README (``simmim_pretrain__swin_base__img192_window6``).
+"""
 import logging
 
 import numpy as np

@@ -2,8 +2,9 @@
 # checkpoint {'model': ...}: timm ViT encoder keys; decoder, FPN / FCN heads and the fixed
 # 224-px pos_embed dropped). Position encoding: Scale-MAE's GSD-scaled 2-D sin-cos,
 # recomputed at every forward with input_res = base_resolution * reference_size / side
-# (Scale-MAE's downstream evaluation: 1.0 * 224 / side, i.e. 0.4375 at 512 px); set
-# arch_options.input_res for a fixed value. Created at 512 px, ViTDet simple feature pyramid
+# (Scale-MAE's evaluation with --eval_gsd, the default of its KNN evaluation: 1.0 * 224 /
+# side, i.e. 0.4375 at 512 px); arch_options.input_res=1.0 is its fine-tuning command's
+# (--eval_gsd off), any value fixes it. Created at 512 px, ViTDet simple feature pyramid
 # (feature_pyramid='last': the authors' single stride-16 map).
 baseline_backbone = dict(
     _delete_=True,

@@ -16,9 +16,11 @@ from timm.models.vision_transformer import VisionTransformer
 from .baseline_backbone import (CheckpointFormat, register_baseline_arch,
                                 register_checkpoint_format)
 
-# Scale-MAE's downstream evaluation (engine_finetune.evaluate, main_linprobe / knn
-# arguments): input_res = eval_base_resolution (1.0) * eval_reference_resolution (224) /
-# eval_scale (the input side in pixels): "GSD relative embedding with base 224x224".
+# Scale-MAE's evaluation with its GSD embedding on (``--eval_gsd``, the default of its KNN
+# evaluation main_eval.py; engine_finetune.evaluate): input_res = eval_base_resolution (1.0)
+# * eval_reference_resolution (224) / eval_scale (the input side in pixels), "GSD relative
+# embedding with base 224x224". Its README's fine-tuning command leaves --eval_gsd off:
+# input_res = eval_base_resolution = 1.0 (``input_res=1.0`` here).
 DEFAULT_OPTIONS = dict(base_resolution=1.0, reference_size=224, input_res=None)
 
 
