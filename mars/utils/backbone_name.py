@@ -5,7 +5,8 @@ def backbone_name(backbone_cfg):
     """Name of the backbone a ``model.backbone`` config dict builds.
 
     ``mars-base`` / ``mars-base-sar`` (MaRSBackbone and its modality), ``mars-base
-    (rgb+sar, sum)`` (multi-modal), ``mars-base (siamese)``, the arch of a
+    (rgb+sar, sum)`` (multi-modal), ``mars-base (siamese)`` (wrappers of baseline
+    encoders take the encoders' name: ``resnet50 (siamese)``), the arch of a
     ``BaselineBackbone`` (``vit-b16``; ``vit-b16 (last map)`` without the feature pyramid;
     ``scalemae-vit-l16 (input_res=0.3)`` with settings other than the arch's defaults),
     ``ResNet-50`` for mmseg / mmdet's ``ResNet``; otherwise the type.
@@ -18,11 +19,15 @@ def backbone_name(backbone_cfg):
     if kind == 'MaRSBackbone':
         modality = backbone_cfg.get('modality', 'rgb')
         return f'mars-{arch}' + ('' if modality == 'rgb' else f'-{modality}')
+    # A wrapper of comparison encoders (``encoder=dict(type='BaselineBackbone', ...)``) is
+    # named after them: ``resnet50 (rgb+sar, sum)``, ``resnet50 (siamese)``.
+    encoders = (backbone_name(backbone_cfg['encoder']) if backbone_cfg.get('encoder') else
+                f'mars-{arch}')
     if kind == 'MaRSMultiModalBackbone':
         modalities = '+'.join(backbone_cfg.get('modalities') or ('rgb', 'sar'))
-        return f'mars-{arch} ({modalities}, {backbone_cfg.get("fusion", "sum")})'
+        return f'{encoders} ({modalities}, {backbone_cfg.get("fusion", "sum")})'
     if kind == 'MaRSSiameseBackbone':
-        return f'mars-{arch} (siamese)'
+        return f'{encoders} (siamese)'
     if kind == 'BaselineBackbone':
         arch = backbone_cfg.get('arch', 'resnet50')
         notes = ['last map'] if backbone_cfg.get('feature_pyramid') == 'last' else []

@@ -62,6 +62,15 @@ def test_two_results_of_one_backbone_on_one_dataset_are_refused(tmp_path, run_to
      'vit-b16'),
     ('configs/detection/sardet100k/baselines/satmae-vit-l16_faster-rcnn_fpn_8xb2-1x_'
      'sardet100k.py', 'satmae-vit-l16'),
+    # Wrappers of baseline encoders are named after the encoders, not MaRS.
+    ('configs/landcover/earthmiss/baselines/resnet50_upernet_8xb2-40k_earthmiss-512x512.py',
+     'resnet50 (rgb+sar, sum)'),
+    ('configs/change/bright/baselines/satmae-vit-l16_siamese-upernet_8xb2-40k_bright-512x512.py',
+     'satmae-vit-l16 (siamese)'),
+    ('configs/change/whu_cd/mars-base_siamese-upernet_8xb4-40k_whu-cd-256x256.py',
+     'mars-base (siamese)'),
+    ('configs/detection/ubcv2/baselines/swin-b_cascade-mask-rcnn_fpn_8xb2-1x_ubcv2.py',
+     'swin-b'),
 ])
 def test_backbone_names_of_configs(config, name):
     assert backbone_name(Config.fromfile(repo_path(config)).model.backbone) == name
