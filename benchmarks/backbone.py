@@ -27,7 +27,8 @@ from mars.models.backbones.mars_backbone import MARS_ARCHS, PRETRAIN_IMG_SIZE
 
 # The backbones of the paper's tables: MaRS, then the first tier of comparison models.
 DEFAULT_BASELINES = ('mars-base', 'resnet50', 'vit-b16', 'swin-b', 'swinv2-b',
-                     'satmae-vit-l16')
+                     'satmae-vit-l16',
+                     'scalemae-vit-l16', 'crossmae-vit-b16', 'gfm-swin-b')
 
 
 def parse_args():

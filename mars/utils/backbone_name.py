@@ -7,7 +7,8 @@ def backbone_name(backbone_cfg):
     ``mars-base`` / ``mars-base-sar`` (MaRSBackbone and its modality), ``mars-base
     (rgb+sar, sum)`` (multi-modal), ``mars-base (siamese)`` (wrappers of baseline
     encoders take the encoders' name: ``resnet50 (siamese)``), the arch of a
-    ``BaselineBackbone`` (``vit-b16``; ``vit-b16 (last map)`` without the feature pyramid),
+    ``BaselineBackbone`` (``vit-b16``; ``vit-b16 (last map)`` without the feature pyramid;
+    ``scalemae-vit-l16 (input_res=0.3)`` with settings other than the arch's defaults),
     ``ResNet-50`` for mmseg / mmdet's ``ResNet``; otherwise the type.
     """
     if not backbone_cfg:
@@ -29,7 +30,14 @@ def backbone_name(backbone_cfg):
         return f'{encoders} (siamese)'
     if kind == 'BaselineBackbone':
         arch = backbone_cfg.get('arch', 'resnet50')
-        return arch + (' (last map)' if backbone_cfg.get('feature_pyramid') == 'last' else '')
+        notes = ['last map'] if backbone_cfg.get('feature_pyramid') == 'last' else []
+        # arch_options other than the arch's defaults (e.g. Scale-MAE's GSD).
+        from mars.models.backbones.baselines import BASELINE_ARCHS
+        defaults = BASELINE_ARCHS.get(arch, {}).get('options', {})
+        notes += [f'{key}={value}' for key, value in
+                  sorted((backbone_cfg.get('arch_options') or {}).items())
+                  if defaults.get(key, object()) != value]
+        return arch + (f' ({", ".join(notes)})' if notes else '')
     if 'depth' in backbone_cfg:
         return f'{kind}-{backbone_cfg["depth"]}'
     return kind

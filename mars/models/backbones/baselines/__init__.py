@@ -1,4 +1,10 @@
-from .baseline_backbone import BASELINE_ARCHS, BaselineBackbone, baseline_channels
+from .baseline_backbone import (BASELINE_ARCHS, CHECKPOINT_FORMATS, BaselineBackbone,
+                                CheckpointFormat, baseline_channels, register_baseline_arch,
+                                register_checkpoint_format)
 from .simple_pyramid import SimpleFeaturePyramid
+# Baselines built by their own modules register their archs and checkpoint formats.
+from . import crossmae, gfm, scalemae  # noqa: F401,E402
 
-__all__ = ['BASELINE_ARCHS', 'BaselineBackbone', 'SimpleFeaturePyramid', 'baseline_channels']
+__all__ = ['BASELINE_ARCHS', 'BaselineBackbone', 'SimpleFeaturePyramid', 'baseline_channels',
+           'CHECKPOINT_FORMATS', 'CheckpointFormat', 'register_baseline_arch',
+           'register_checkpoint_format']

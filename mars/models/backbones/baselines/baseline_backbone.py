@@ -1,6 +1,9 @@
 """The backbones the MaRS paper compares with, built by timm and loading their authors'
 released checkpoint formats: ResNet-50, ViT-B/16 and Swin-B / SwinV2-B (ImageNet), SatMAE
-(ViT-L/16, fMoW RGB).
+(ViT-L/16, fMoW RGB); other modules of this package register more archs and released
+pretraining layouts (``register_baseline_arch``, ``register_checkpoint_format``): Scale-MAE
+(``scalemae.py``, its own ViT class on timm's), CrossMAE (``crossmae.py``), GFM
+(``gfm.py``).
 
 timm builds every model (it is what the MaRS authors' ``rsfm.py`` used, and its
 ``checkpoint_filter_fn`` of each model family already converts the released layouts:
@@ -10,6 +13,7 @@ Microsoft's Swin files, pos-embedding resampling). Features come from timm's
 """
 import re
 import sys
+from collections import namedtuple
 
 import timm
 from mmengine.logging import print_log
@@ -23,7 +27,14 @@ from .simple_pyramid import SimpleFeaturePyramid
 
 # family 'cnn' / 'swin': four stages of timm's forward_intermediates (`indices`); 'vit':
 # the last block's map (stride 16) and a simple feature pyramid. `checkpoint_format` is
-# the default layout of the released weights (see BaselineBackbone).
+# the default layout of the released weights (see BaselineBackbone). Models timm does not
+# build register themselves from their own modules (register_baseline_arch) with
+# `builder` (a callable taking timm's create_model keyword arguments, returning a timm-style
+# model: forward_intermediates, prune_intermediate_layers, set_grad_checkpointing),
+# optionally `options` (the defaults of the extra builder arguments a config may set
+# through BaselineBackbone's `arch_options`) and `checkpoint_filter` (a callable
+# ``(state_dict, model, log) -> state_dict`` converting the released layout; default: the
+# `checkpoint_filter_fn` of the model's timm module).
 BASELINE_ARCHS = {
     'resnet50': dict(
         timm_name='resnet50', family='cnn', channels=(256, 512, 1024, 2048),
@@ -50,16 +61,43 @@ BASELINE_ARCHS = {
         timm_name='swinv2_base_window8_256', family='swin', channels=(32, 64, 128, 256),
         timm_kwargs=dict(embed_dim=32, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8))),
 }
-CHECKPOINT_FORMATS = ('timm', 'satmae')
+# A released pretraining layout: `prefix` (the encoder's keys, e.g. 'encoder.'; the others
+# dropped) and / or `drop` (a regex of pretraining-only keys, e.g. an MAE decoder, dropped);
+# a file with neither is refused (`owner`'s `part` is what these keys are, `keys` how they
+# look), unless `encoder_only` (a key of the encoder: a file without `prefix` keys but with
+# this key is taken as the encoder alone, said in the log). None: the file is loaded as it
+# is (timm / torchvision / Microsoft Swin layouts).
+CheckpointFormat = namedtuple('CheckpointFormat', 'owner part keys drop prefix encoder_only',
+                              defaults=(None, ))
+CHECKPOINT_FORMATS = {
+    'timm': None,
+    'satmae': CheckpointFormat('SatMAE', 'MAE decoder', 'decoder_*, mask_token',
+                               re.compile(r'^(decoder_|mask_token$)'), None),
+}
 FEATURE_PYRAMIDS = ('simple', 'last')
 # ViT / Swin models are created at the 512x512 size of the MaRS downstream tasks (as the
 # authors' rsfm.py); ViT position embeddings are then resampled to each input's grid.
 CREATE_IMG_SIZE = 512
 VIT_DIVISOR = 32
 # Checkpoint parts the feature extractor does not have: classifier heads and final norms
-# (timm's prune_intermediate_layers removes them), SatMAE's MAE decoder.
+# (timm's prune_intermediate_layers removes them).
 _CLASSIFIER = re.compile(r'^(head|fc|fc_norm|norm|head_drop|global_pool)\.')
-_MAE_DECODER = re.compile(r'^(decoder_|mask_token$)')
+
+
+def register_baseline_arch(name, **spec):
+    """Add an arch to ``BASELINE_ARCHS`` (see the comment there); a name is taken once."""
+    if name in BASELINE_ARCHS:
+        raise KeyError(f'baseline arch {name!r} is registered already')
+    if 'builder' not in spec and 'timm_name' not in spec:
+        raise KeyError(f'baseline arch {name!r}: give `timm_name` or `builder`')
+    BASELINE_ARCHS[name] = spec
+
+
+def register_checkpoint_format(name, fmt):
+    """Add a released layout (a :class:`CheckpointFormat`) to ``CHECKPOINT_FORMATS``."""
+    if name in CHECKPOINT_FORMATS:
+        raise KeyError(f'checkpoint format {name!r} is registered already')
+    CHECKPOINT_FORMATS[name] = fmt
 
 
 def _arch(arch):
@@ -100,8 +138,9 @@ class BaselineBackbone(BaseModule):
     Archs (``BASELINE_ARCHS``): ``resnet50`` (strides 4-32), ``vit-b16`` and
     ``satmae-vit-l16`` (plain ViTs: the last block's stride-16 map, position embeddings
     resampled to the input's grid at every forward, and a ViTDet simple feature pyramid
-    for strides 4, 8, 16, 32), ``swin-b`` and ``swinv2-b`` (strides 4-32); ``*-tiny``
-    variants for tests.
+    for strides 4, 8, 16, 32), ``swin-b`` and ``swinv2-b`` (strides 4-32); those the
+    other modules register (``scalemae-vit-l16``, ``crossmae-vit-b16``: plain ViTs;
+    ``gfm-swin-b``: strides 4-32); ``*-tiny`` variants for tests.
 
     Checkpoints (``pretrained`` / ``init_cfg=dict(type='Pretrained', checkpoint=...)``):
 
@@ -112,6 +151,9 @@ class BaselineBackbone(BaseModule):
     * ``checkpoint_format='satmae'``: SatMAE's pretraining checkpoint (``{'model': ...}``
       of its ``MaskedAutoencoderViT``): the encoder keys are timm ViT keys; the MAE decoder
       (``decoder_*``, ``mask_token``) is dropped and said in the log.
+    * the formats other modules register (``CHECKPOINT_FORMATS``: ``scalemae``,
+      ``crossmae``, ``simmim``): a pretraining checkpoint whose encoder is taken (a key
+      prefix and / or pretraining-only keys dropped, counted in the log).
 
     Classifier heads and final norms in the file are dropped (logged); the patch
     embedding's input channels are adapted with timm's rule, as the authors' ``timm
@@ -124,8 +166,12 @@ class BaselineBackbone(BaseModule):
         in_channels (int): Input channels (3 RGB, 1 SAR, 4 RGB + SAR). Defaults to 3.
         feature_pyramid (str): Plain ViTs only: ``'simple'`` (four levels) or ``'last'``
             (the stride-16 map alone, as the authors' ``rsfm.py``). Defaults to 'simple'.
-        checkpoint_format (str, optional): ``'timm'`` or ``'satmae'``; None takes the
+        checkpoint_format (str, optional): A key of ``CHECKPOINT_FORMATS`` (``'timm'``,
+            ``'satmae'``, and those the other baseline modules register); None takes the
             arch's (``satmae`` for ``satmae-vit-l16``, else ``timm``). Defaults to None.
+        arch_options (dict, optional): Archs built by their own module: settings of the
+            model (the arch's ``options``, e.g. Scale-MAE's GSD); refused for other
+            archs. Defaults to None.
         drop_path_rate (float): Stochastic depth rate. Defaults to 0.1.
         with_cp (bool): timm's gradient checkpointing. Defaults to False.
         pretrained (str, optional): Shorthand for ``init_cfg=dict(type='Pretrained',
@@ -141,6 +187,7 @@ class BaselineBackbone(BaseModule):
                  in_channels=3,
                  feature_pyramid='simple',
                  checkpoint_format=None,
+                 arch_options=None,
                  drop_path_rate=0.1,
                  with_cp=False,
                  pretrained=None,
@@ -156,8 +203,14 @@ class BaselineBackbone(BaseModule):
                              f'{feature_pyramid!r}')
         checkpoint_format = checkpoint_format or spec.get('checkpoint_format', 'timm')
         if checkpoint_format not in CHECKPOINT_FORMATS:
-            raise ValueError(f'checkpoint_format must be one of {CHECKPOINT_FORMATS}, got '
-                             f'{checkpoint_format!r}')
+            raise ValueError(f'checkpoint_format must be one of {sorted(CHECKPOINT_FORMATS)}, '
+                             f'got {checkpoint_format!r}')
+        options = dict(spec.get('options', {}))
+        unknown = sorted(set(arch_options or {}) - set(options))
+        if unknown:
+            raise KeyError(f'arch_options {unknown} are not settings of {arch!r}; it takes '
+                           f'{sorted(options) or "none"}')
+        options.update(arch_options or {})
         self.arch = arch
         self.family = spec['family']
         self.in_channels = in_channels
@@ -170,9 +223,15 @@ class BaselineBackbone(BaseModule):
             kwargs.update(img_size=CREATE_IMG_SIZE, dynamic_img_size=True)
         elif self.family == 'swin':
             kwargs.update(img_size=CREATE_IMG_SIZE, strict_img_size=False)
-        self.model = timm.create_model(
-            spec['timm_name'], pretrained=False, in_chans=in_channels,
-            drop_path_rate=drop_path_rate, **kwargs)
+        kwargs.update(options)
+        if 'builder' in spec:
+            self.model = spec['builder'](
+                in_chans=in_channels, drop_path_rate=drop_path_rate, **kwargs)
+        else:
+            self.model = timm.create_model(
+                spec['timm_name'], pretrained=False, in_chans=in_channels,
+                drop_path_rate=drop_path_rate, **kwargs)
+        self.checkpoint_filter = spec.get('checkpoint_filter')
         indices = spec.get('indices', (0, 1, 2, 3))
         if self.family == 'vit':
             indices = (len(self.model.blocks) - 1, )
@@ -220,14 +279,9 @@ class BaselineBackbone(BaseModule):
                 input channels), or no tensor matches a weight of the model.
         """
         state_dict = _unwrap(checkpoint)
-        if self.checkpoint_format == 'satmae':
-            decoder = sorted(k for k in state_dict if _MAE_DECODER.match(k))
-            if not decoder:
-                raise ValueError(f'{source}: no MAE decoder keys (decoder_*, mask_token); '
-                                 f'not a SatMAE pretraining checkpoint. A fine-tuned SatMAE or '
-                                 f"a plain timm ViT file needs checkpoint_format='timm'")
-            state_dict = {k: v for k, v in state_dict.items() if k not in decoder}
-            self._log(f'{source}: SatMAE MAE decoder dropped ({len(decoder)} tensors)')
+        fmt = CHECKPOINT_FORMATS[self.checkpoint_format]
+        if fmt is not None:
+            state_dict = self._pretraining_encoder(state_dict, fmt, source)
         own = self.model.state_dict()
         embed = state_dict.get(self.embed_key)
         if embed is not None and embed.dim() == 4 and \
@@ -239,13 +293,23 @@ class BaselineBackbone(BaseModule):
             self._log(f'{source}: {self.embed_key} adapted from {embed.shape[1]} to '
                       f"{self.in_channels} input channels ({rule}; timm's in_chans rule, "
                       f'as the authors)', level=30)
+        if self.checkpoint_filter is not None:
+            state_dict = self.checkpoint_filter(
+                state_dict, self.model, lambda message: self._log(f'{source}: {message}'))
         filter_fn = getattr(sys.modules[type(self.model).__module__], 'checkpoint_filter_fn',
                             None)
-        if filter_fn is not None:
+        if filter_fn is not None and self.checkpoint_filter is None:
             before = {k: tuple(v.shape) for k, v in state_dict.items()}
             state_dict = filter_fn(state_dict, self.model)
-            if 'pos_embed' in before and before['pos_embed'] != tuple(
-                    state_dict['pos_embed'].shape):
+            for key in sorted(before):
+                if key.endswith('relative_position_bias_table') and key in state_dict and \
+                        before[key] != tuple(state_dict[key].shape):
+                    self._log(f'{source}: relative position bias tables resized to the '
+                              f"model's window (e.g. {key}: {before[key]} -> "
+                              f'{tuple(state_dict[key].shape)})')
+                    break
+            if 'pos_embed' in before and 'pos_embed' in state_dict and before['pos_embed'] != \
+                    tuple(state_dict['pos_embed'].shape):
                 self._log(f'{source}: pos_embed resampled from {before["pos_embed"]} to '
                           f'{tuple(state_dict["pos_embed"].shape)} (the {CREATE_IMG_SIZE} '
                           f'px grid; each input is resampled again at forward)')
@@ -270,3 +334,29 @@ class BaselineBackbone(BaseModule):
                   f'unexpected keys: {result.unexpected_keys or "none"}',
                   level=30 if result.missing_keys or result.unexpected_keys else 20)
         return result
+
+    def _pretraining_encoder(self, state_dict, fmt, source):
+        """The encoder's tensors of a pretraining checkpoint in layout ``fmt``."""
+        hint = (f"A fine-tuned {fmt.owner} or a plain timm file needs "
+                f"checkpoint_format='timm'")
+        dropped = []
+        if fmt.prefix and not any(k.startswith(fmt.prefix) for k in state_dict):
+            if fmt.encoder_only not in state_dict:
+                also = f' nor {fmt.encoder_only}' if fmt.encoder_only else ''
+                raise ValueError(f'{source}: no {fmt.prefix}* keys{also}; not a {fmt.owner} '
+                                 f'pretraining checkpoint. {hint}')
+            self._log(f'{source}: no {fmt.prefix}* keys: an encoder-only {fmt.owner} file, '
+                      f'loaded as it is')
+        elif fmt.prefix:
+            dropped = sorted(k for k in state_dict if not k.startswith(fmt.prefix))
+            state_dict = {k[len(fmt.prefix):]: v for k, v in state_dict.items()
+                          if k.startswith(fmt.prefix)}
+        if fmt.drop is not None:
+            pretraining = sorted(k for k in state_dict if fmt.drop.match(k))
+            if not pretraining and not fmt.prefix:
+                raise ValueError(f'{source}: no {fmt.part} keys ({fmt.keys}); not a '
+                                 f'{fmt.owner} pretraining checkpoint. {hint}')
+            state_dict = {k: v for k, v in state_dict.items() if k not in pretraining}
+            dropped += pretraining
+        self._log(f'{source}: {fmt.owner} {fmt.part} dropped ({len(dropped)} tensors)')
+        return state_dict
