@@ -166,6 +166,23 @@ def test_a_file_of_another_model_is_refused(tmp_path):
         loaded(path, arch='resnet-tiny')
 
 
+@pytest.mark.parametrize('in_channels', [1, 4])
+def test_authors_terratorch_mean_rule_is_a_switch(in_channels, log):
+    state_dict = released_state_dict('resnet-tiny')
+    backbone = BaselineBackbone(arch='resnet-tiny', in_channels=in_channels,
+                                in_channels_rule='mean')
+    result = backbone.load_baseline_state_dict(state_dict, 'released.pth')
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    rgb = state_dict[backbone.embed_key]
+    expected = rgb.mean(dim=1, keepdim=True)
+    if in_channels == 4:
+        expected = torch.cat([rgb, expected], dim=1)
+    torch.testing.assert_close(backbone.model.state_dict()[backbone.embed_key], expected)
+    assert "in_channels_rule='mean'" in log.text
+    with pytest.raises(ValueError, match='in_channels_rule must be one of'):
+        BaselineBackbone(arch='resnet-tiny', in_channels_rule='median')
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(KeyError, match=r"unknown baseline arch 'vit-h'"):
         BaselineBackbone(arch='vit-h')

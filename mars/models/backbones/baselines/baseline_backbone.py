@@ -16,6 +16,7 @@ import sys
 from collections import namedtuple
 
 import timm
+import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -100,6 +101,28 @@ def register_checkpoint_format(name, fmt):
     CHECKPOINT_FORMATS[name] = fmt
 
 
+IN_CHANNELS_RULES = ('timm', 'mean')
+
+
+def adapt_patch_embed(weight, in_channels, rule='timm'):
+    """Adapt a first-layer weight ``[out, 3, k, k]`` to ``in_channels`` inputs.
+
+    ``'timm'``: timm's ``in_chans`` rule (1 channel: the sum of the filters; more: the
+    filters repeated cyclically, scaled by ``3 / in_channels``). ``'mean'``: the MaRS
+    authors' terratorch backbones (1 channel: the mean of the filters; more than 3: the RGB
+    filters kept and each extra channel given their mean).
+    """
+    if rule == 'timm':
+        return adapt_input_conv(in_channels, weight)
+    mean = weight.mean(dim=1, keepdim=True)
+    if in_channels == 1:
+        return mean
+    if in_channels < weight.shape[1]:
+        raise ValueError(f"in_channels_rule='mean' adapts 1 or more than "
+                         f'{weight.shape[1]} channels, got {in_channels}')
+    return torch.cat([weight] + [mean] * (in_channels - weight.shape[1]), dim=1)
+
+
 def _arch(arch):
     if arch not in BASELINE_ARCHS:
         raise KeyError(f'unknown baseline arch {arch!r}; expected one of '
@@ -164,6 +187,10 @@ class BaselineBackbone(BaseModule):
     Args:
         arch (str): Key of ``BASELINE_ARCHS``. Defaults to 'resnet50'.
         in_channels (int): Input channels (3 RGB, 1 SAR, 4 RGB + SAR). Defaults to 3.
+        in_channels_rule (str): How the released 3-channel patch embedding is adapted
+            to other channel counts: ``'timm'`` (the authors' ``rsfm.py`` timm models) or
+            ``'mean'`` (their terratorch ResNet-50 / GFM backbones); see
+            :func:`adapt_patch_embed`. Defaults to 'timm'.
         feature_pyramid (str): Plain ViTs only: ``'simple'`` (four levels) or ``'last'``
             (the stride-16 map alone, as the authors' ``rsfm.py``). Defaults to 'simple'.
         checkpoint_format (str, optional): A key of ``CHECKPOINT_FORMATS`` (``'timm'``,
@@ -185,6 +212,7 @@ class BaselineBackbone(BaseModule):
     def __init__(self,
                  arch='resnet50',
                  in_channels=3,
+                 in_channels_rule='timm',
                  feature_pyramid='simple',
                  checkpoint_format=None,
                  arch_options=None,
@@ -201,6 +229,10 @@ class BaselineBackbone(BaseModule):
         if feature_pyramid not in FEATURE_PYRAMIDS:
             raise ValueError(f'feature_pyramid must be one of {FEATURE_PYRAMIDS}, got '
                              f'{feature_pyramid!r}')
+        if in_channels_rule not in IN_CHANNELS_RULES:
+            raise ValueError(f'in_channels_rule must be one of {IN_CHANNELS_RULES}, got '
+                             f'{in_channels_rule!r}')
+        self.in_channels_rule = in_channels_rule
         checkpoint_format = checkpoint_format or spec.get('checkpoint_format', 'timm')
         if checkpoint_format not in CHECKPOINT_FORMATS:
             raise ValueError(f'checkpoint_format must be one of {sorted(CHECKPOINT_FORMATS)}, '
@@ -286,13 +318,19 @@ class BaselineBackbone(BaseModule):
         embed = state_dict.get(self.embed_key)
         if embed is not None and embed.dim() == 4 and \
                 embed.shape[1] != own[self.embed_key].shape[1]:
-            state_dict[self.embed_key] = adapt_input_conv(self.in_channels, embed)
-            rule = ('sum of the input filters' if self.in_channels == 1 else
-                    'input filters repeated cyclically and scaled by '
-                    f'{embed.shape[1]}/{self.in_channels}')
+            state_dict[self.embed_key] = adapt_patch_embed(embed, self.in_channels,
+                                                           self.in_channels_rule)
+            if self.in_channels_rule == 'mean':
+                rule = ('mean of the input filters' if self.in_channels == 1 else
+                        'input filters kept, each extra channel their mean')
+                rule += "; in_channels_rule='mean', the authors' terratorch backbones"
+            else:
+                rule = ('sum of the input filters' if self.in_channels == 1 else
+                        'input filters repeated cyclically and scaled by '
+                        f'{embed.shape[1]}/{self.in_channels}')
+                rule += "; timm's in_chans rule, as the authors' rsfm.py"
             self._log(f'{source}: {self.embed_key} adapted from {embed.shape[1]} to '
-                      f"{self.in_channels} input channels ({rule}; timm's in_chans rule, "
-                      f'as the authors)', level=30)
+                      f'{self.in_channels} input channels ({rule})', level=30)
         if self.checkpoint_filter is not None:
             state_dict = self.checkpoint_filter(
                 state_dict, self.model, lambda message: self._log(f'{source}: {message}'))
