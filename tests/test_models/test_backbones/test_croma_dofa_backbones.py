@@ -115,6 +115,8 @@ def test_croma_bad_arguments_and_files_are_refused(tmp_path):
         CROMABackbone(arch='croma-tiny', optical_bands=('B4', 'B3'))
     with pytest.raises(ValueError, match=r'optical_bands must be .*got \[\'R\''):
         CROMABackbone(arch='croma-tiny', optical_bands=('R', 'G', 'B'))
+    with pytest.raises(ValueError, match=r"optical_bands is not used by modality='SAR'"):
+        CROMABackbone(arch='croma-tiny', in_channels=1, optical_bands=('B4', ))
     with pytest.raises(ValueError, match=r'no default modality for in_channels=2'):
         CROMABackbone(arch='croma-tiny', in_channels=2)
     with pytest.raises(KeyError, match=r"unknown arch 'croma-h'"):

@@ -262,6 +262,11 @@ class CROMABackbone(ReleasedBackbone):
             raise ValueError(f'CROMABackbone: modality must be one of {MODALITIES}, got '
                              f'{modality!r}')
         uses_optical, uses_sar = modality != 'SAR', modality != 'optical'
+        for unused, bands in (('optical_bands', None if uses_optical else optical_bands),
+                              ('sar_bands', None if uses_sar else sar_bands)):
+            if bands is not None:
+                raise ValueError(f'CROMABackbone: {unused} is not used by modality='
+                                 f'{modality!r}; remove it or change the modality')
         self.optical_bands = list(optical_bands or DEFAULT_OPTICAL_BANDS) \
             if uses_optical else []
         self.sar_bands = list(sar_bands or DEFAULT_SAR_BANDS) if uses_sar else []
