@@ -167,7 +167,7 @@ class DOFABackbone(ReleasedBackbone):
     Each input channel's wavelength (micrometres) conditions the patch embedding:
     ``wavelengths`` in the input's channel order; None takes DOFA's values for
     ``in_channels`` (3: RGB 0.665, 0.56, 0.49; 1: SAR 5.405, DOFA's Sentinel-1 value;
-    2: VV, VH 5.405, 5.405; 4: RGB + SAR). Logged at build.
+    2: VV, VH 5.405, 5.405; 4: RGB + SAR). Logged at ``init_weights``.
 
     Args:
         arch (str): ``'dofa-vit-b16'`` (or ``'dofa-tiny'`` for tests).
@@ -212,7 +212,10 @@ class DOFABackbone(ReleasedBackbone):
         self.pyramid = SimpleFeaturePyramid(spec['dim']) \
             if feature_pyramid == 'simple' else None
         self.out_channels = dofa_channels(arch, feature_pyramid)
-        self._log(f'input wavelengths (micrometres, per channel): {wavelengths}')
+
+    def init_weights(self):
+        self._log(f'input wavelengths (micrometres, per channel): {self.wavelengths}')
+        super().init_weights()
 
     def forward(self, x):
         self._check_input(x)
