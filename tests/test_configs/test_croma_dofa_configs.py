@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
-from test_baseline_configs import (DET, MARS_DET, MARS_SEG, SEG, SIZE, _without_backbone,
-                                   sardet_root)  # noqa: F401 (fixture)
+from test_baseline_configs import DET, MARS_DET, MARS_SEG, SEG, SIZE, _without_backbone
+from test_baseline_configs import sardet_root  # noqa: F401 (a fixture used below)
 
 from mars.models.backbones.baselines import croma_channels, dofa_channels
 from mars.testing.released_layouts import croma_checkpoint, dofa_state_dict

@@ -225,3 +225,41 @@ def test_registered_in_both_scopes():
 def test_optical_band_names_are_croma_s2_order():
     assert OPTICAL_BANDS.index('B4') == 3 and len(OPTICAL_BANDS) == 12 \
         and 'B10' not in OPTICAL_BANDS
+
+
+def test_multimodal_wrapper_with_croma_and_dofa_encoders(tmp_path):
+    """One encoder per modality: CROMA's optical encoder for RGB and radar encoder for SAR,
+    DOFA with RGB and SAR wavelengths, each from its modality's ``in_channels``."""
+    from mars.models.backbones import MaRSMultiModalBackbone
+    croma_file, dofa_file = str(tmp_path / 'CROMA_base.pt'), str(tmp_path / 'dofa.pth')
+    torch.save(croma_checkpoint(), croma_file)
+    torch.save(dofa_state_dict(), dofa_file)
+    x = torch.randn(2, 4, 64, 64)
+    for encoder, path in ((dict(type='CROMABackbone', arch='croma-tiny'), croma_file),
+                          (dict(type='DOFABackbone', arch='dofa-tiny'), dofa_file)):
+        backbone = MaRSMultiModalBackbone(
+            modalities=dict(rgb=dict(in_channels=3, pretrained=path),
+                            sar=dict(in_channels=1, pretrained=path)),
+            encoder=encoder, fusion='sum')
+        backbone.init_weights()
+        rgb, sar = backbone.encoders['rgb'], backbone.encoders['sar']
+        if encoder['type'] == 'CROMABackbone':
+            assert (rgb.modality, sar.modality) == ('optical', 'SAR')
+        else:
+            assert (rgb.wavelengths, sar.wavelengths) == ([0.665, 0.56, 0.49], [5.405])
+        with torch.no_grad():
+            outs = backbone.eval()(x)
+        assert [tuple(o.shape) for o in outs] == [
+            (2, c, 64 // s, 64 // s) for c, s in zip(rgb.out_channels, STRIDES)]
+
+
+def test_siamese_wrapper_with_a_shared_croma_encoder():
+    from mars.models.backbones import MaRSSiameseBackbone
+    backbone = MaRSSiameseBackbone(
+        dates=dict(t1=dict(in_channels=3), t2=dict(in_channels=3)),
+        encoder=dict(type='CROMABackbone', arch='croma-tiny'), fusion='stack').eval()
+    assert isinstance(backbone.encoder, CROMABackbone)
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 6, 64, 64))
+    assert [tuple(o.shape) for o in outs] == [(1, 32, 16, 16), (1, 64, 8, 8), (1, 64, 4, 4),
+                                              (1, 64, 2, 2)]

@@ -7,9 +7,10 @@ dependency of this toolbox and re-packages the weights), with the module names o
 authors' ``dofa_v1.py`` / ``wave_dynamic_layer.py`` (repository zhu-xlab/DOFA), so the
 released ``DOFA_ViT_base_e100.pth`` loads as it is.
 """
+from functools import partial
+
 import torch
 import torch.nn.functional as F
-from functools import partial
 from timm.layers import resample_abs_pos_embed
 from timm.models.vision_transformer import Block
 from torch import nn
