@@ -263,3 +263,11 @@ def test_siamese_wrapper_with_a_shared_croma_encoder():
         outs = backbone(torch.randn(1, 6, 64, 64))
     assert [tuple(o.shape) for o in outs] == [(1, 32, 16, 16), (1, 64, 8, 8), (1, 64, 4, 4),
                                               (1, 64, 2, 2)]
+
+
+def test_croma_runs_under_autocast():
+    """The ALiBi mask follows the autocast dtype (SDPA wants the query's dtype)."""
+    backbone = CROMABackbone(arch='croma-tiny', in_channels=4).eval()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        outs = backbone(torch.randn(1, 4, 32, 32))
+    assert outs[1].dtype == torch.bfloat16 and outs[1].shape == (1, 32, 4, 4)

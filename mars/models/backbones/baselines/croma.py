@@ -301,9 +301,13 @@ class CROMABackbone(ReleasedBackbone):
         self._bias = None
 
     def _alibi(self, height, width, x):
-        key = (height, width, x.device, x.dtype)
+        # In the attention's compute dtype (SDPA wants a float mask of the query's dtype).
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) \
+            else x.dtype
+        key = (height, width, x.device, dtype)
         if self._bias is None or self._bias[0] != key:
-            self._bias = (key, alibi_2d(self.num_heads, height, width, x.device).to(x.dtype))
+            self._bias = (key, alibi_2d(self.num_heads, height, width, x.device).to(dtype))
         return self._bias[1]
 
     def forward(self, x):
