@@ -12,6 +12,7 @@ from test_baseline_configs import sardet_root  # noqa: F401 (a fixture used belo
 
 from mars.models.backbones.baselines import croma_channels, dofa_channels
 from mars.testing.released_layouts import croma_checkpoint, dofa_state_dict
+from mars.utils.backbone_name import backbone_name
 
 # baseline -> (backbone type, channels, tiny arch, released-file builder, a loaded weight
 # that one training step moves, per the config's encoder).
@@ -46,6 +47,10 @@ def test_configs_swap_only_the_backbone(baseline):
         _without_backbone(mars_det, 'neck.in_channels')
     assert det.train_dataloader == mars_det.train_dataloader
     assert det.optim_wrapper == mars_det.optim_wrapper
+    # One row of the results table (tools/misc/results_table.py --by-backbone) for both.
+    assert backbone_name(seg.model.backbone) == backbone_name(det.model.backbone) == baseline
+    assert backbone_name(dict(seg.model.backbone, feature_pyramid='last')) == \
+        f'{baseline} (last map)'
 
 
 def test_sardet_configs_treat_the_three_channels_as_sar():
