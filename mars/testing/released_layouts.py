@@ -57,20 +57,32 @@ def _gap_ffn(dim):
             '1.bias': (4 * dim, ), '3.weight': (dim, 4 * dim), '3.bias': (dim, )}
 
 
+def croma_shapes(dim=32, depth=2):
+    """``{part: {key: shape}}`` of a ``CROMA_base.pt``-layout file (``dim=768, depth=12`` is
+    CROMA-B): a 12-band optical encoder of ``depth`` layers, a 2-band radar encoder and a
+    joint encoder of ``depth // 2`` (``int(encoder_depth / 2)``), and both GAP FFNs."""
+    return dict(s1_encoder=_croma_vit(dim, depth // 2, 2), s1_GAP_FFN=_gap_ffn(dim),
+                s2_encoder=_croma_vit(dim, depth, 12), s2_GAP_FFN=_gap_ffn(dim),
+                joint_encoder=_croma_joint(dim, depth // 2))
+
+
 def croma_checkpoint(dim=32, depth=2, seed=0):
-    """A ``CROMA_base.pt``-layout dict (``dim=768, depth=12`` is CROMA-B): a 12-band optical
-    encoder of ``depth`` layers, a 2-band radar encoder and a joint encoder of
-    ``depth // 2``, and both GAP FFNs."""
-    parts = dict(s1_encoder=_croma_vit(dim, depth // 2, 2), s1_GAP_FFN=_gap_ffn(dim),
-                 s2_encoder=_croma_vit(dim, depth, 12), s2_GAP_FFN=_gap_ffn(dim),
-                 joint_encoder=_croma_joint(dim, depth // 2))
+    """A random-weight ``CROMA_base.pt``-layout dict (see :func:`croma_shapes`)."""
+    parts = croma_shapes(dim, depth)
     return {part: _random(shapes, seed + i) for i, (part, shapes) in enumerate(parts.items())}
 
 
-def dofa_state_dict(dim=32, depth=2, seed=0, kernel_size=16, wv_planes=128):
-    """A ``DOFA_ViT_base_e100.pth``-layout state dict (``dim=768, depth=12`` is DOFA-B):
-    the ``OFAViT`` encoder at 224 px (pos_embed of 197 tokens) without ``fc_norm`` /
-    ``head``, plus the pretraining keys ``mask_token``, ``norm.*`` and ``projector.*``."""
+def dofa_state_dict(dim=32, depth=2, seed=0):
+    """A random-weight ``DOFA_ViT_base_e100.pth``-layout state dict (see
+    :func:`dofa_shapes`)."""
+    return _random(dofa_shapes(dim, depth), seed)
+
+
+def dofa_shapes(dim=32, depth=2, kernel_size=16, wv_planes=128):
+    """``{key: shape}`` of a ``DOFA_ViT_base_e100.pth``-layout state dict (``dim=768,
+    depth=12`` is DOFA-B): the ``OFAViT`` encoder at 224 px (pos_embed of 197 tokens)
+    without ``fc_norm`` / ``head``, plus the pretraining keys ``mask_token``, ``norm.*`` and
+    ``projector.*``."""
     generator = 'patch_embed.weight_generator.'
     layer = f'{generator}transformer_encoder.layers.0.'
     shapes = {
@@ -104,4 +116,4 @@ def dofa_state_dict(dim=32, depth=2, seed=0, kernel_size=16, wv_planes=128):
             f'{block}norm2.weight': (dim, ), f'{block}norm2.bias': (dim, ),
             f'{block}mlp.fc1.weight': (4 * dim, dim), f'{block}mlp.fc1.bias': (4 * dim, ),
             f'{block}mlp.fc2.weight': (dim, 4 * dim), f'{block}mlp.fc2.bias': (dim, )})
-    return _random(shapes, seed)
+    return shapes

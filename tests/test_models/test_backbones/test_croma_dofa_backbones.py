@@ -271,3 +271,21 @@ def test_croma_runs_under_autocast():
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         outs = backbone(torch.randn(1, 4, 32, 32))
     assert outs[1].dtype == torch.bfloat16 and outs[1].shape == (1, 32, 4, 4)
+
+
+def test_base_archs_have_the_released_shapes():
+    """CROMA-B (dim 768; 12 optical, 6 radar, 6 joint layers) and DOFA ViT-B/16 hold the
+    released files' tensors key for key, shape for shape (built on the meta device)."""
+    from mars.models.backbones.baselines.croma import SAR_BANDS
+    from mars.models.backbones.baselines.dofa import DROPPED
+    from mars.testing.released_layouts import croma_shapes, dofa_shapes
+    with torch.device('meta'):
+        croma = CROMABackbone(in_channels=14, modality='both', optical_bands=OPTICAL_BANDS,
+                              sar_bands=SAR_BANDS)
+        dofa = DOFABackbone()
+    released = croma_shapes(768, 12)
+    assert {k: tuple(v.shape) for k, v in croma.model.state_dict().items()} == {
+        f'{part}.{key}': shape for part in ('s2_encoder', 's1_encoder', 'joint_encoder')
+        for key, shape in released[part].items()}
+    assert {k: tuple(v.shape) for k, v in dofa.model.state_dict().items()} == {
+        key: shape for key, shape in dofa_shapes(768, 12).items() if key not in DROPPED}

@@ -283,7 +283,7 @@ class CROMABackbone(ReleasedBackbone):
         spec = CROMA_ARCHS[arch]
         dim, depth, heads = spec['dim'], spec['depth'], spec['num_heads']
         self.num_heads = heads
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        rates = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         half = rates[:depth // 2]
         parts = {}
         if uses_optical:

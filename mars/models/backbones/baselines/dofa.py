@@ -135,7 +135,7 @@ class DOFAViT(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, RELEASE_GRID ** 2 + 1, dim),
                                       requires_grad=False)
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        rates = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]
         self.blocks = nn.ModuleList(
             Block(dim, num_heads, 4.0, qkv_bias=True, drop_path=rate,
                   norm_layer=partial(nn.LayerNorm, eps=1e-6)) for rate in rates)
