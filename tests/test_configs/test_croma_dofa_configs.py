@@ -134,3 +134,11 @@ def test_sardet_baseline_trains_one_step(baseline, sardet_root, tmp_path):  # no
         if step.type == 'Resize':
             step.scale = (SIZE, SIZE)
     _train_one_step(cfg, moved)
+
+
+def test_wrappers_of_croma_dofa_encoders_are_named_after_them():
+    assert backbone_name(dict(type='MaRSSiameseBackbone',
+                              encoder=dict(type='DOFABackbone'))) == 'dofa-vit-b16 (siamese)'
+    assert backbone_name(dict(type='MaRSMultiModalBackbone', modalities=dict(rgb={}, sar={}),
+                              encoder=dict(type='CROMABackbone', arch='croma-base'))) == \
+        'croma-base (rgb+sar, sum)'
