@@ -22,13 +22,17 @@ import timm
 import torch
 
 from mars.models.backbones import BaselineBackbone, MaRSBackbone
-from mars.models.backbones.baselines import BASELINE_ARCHS
+from mars.models.backbones.baselines import (BASELINE_ARCHS, CROMA_ARCHS, DOFA_ARCHS,
+                                             CROMABackbone, DOFABackbone)
 from mars.models.backbones.mars_backbone import MARS_ARCHS, PRETRAIN_IMG_SIZE
 
 # The backbones of the paper's tables: MaRS, then the first tier of comparison models.
 DEFAULT_BASELINES = ('mars-base', 'resnet50', 'vit-b16', 'swin-b', 'swinv2-b',
                      'satmae-vit-l16',
-                     'scalemae-vit-l16', 'crossmae-vit-b16', 'gfm-swin-b')
+                     'scalemae-vit-l16', 'crossmae-vit-b16', 'gfm-swin-b',
+                     'croma-base', 'dofa-vit-b16')
+# Baselines with their own backbone class: arch table -> class.
+OWN_CLASS_BASELINES = ((CROMA_ARCHS, CROMABackbone), (DOFA_ARCHS, DOFABackbone))
 
 
 def parse_args():
@@ -42,18 +46,24 @@ def parse_args():
     parser.add_argument('--baselines', action='store_true',
                         help='params, FLOPs and forward time of every backbone in --archs')
     parser.add_argument('--archs', nargs='+', default=list(DEFAULT_BASELINES),
-                        help='with --baselines: mars-<arch> or BaselineBackbone archs')
+                        help='with --baselines: mars-<arch>, BaselineBackbone, CROMABackbone '
+                        'or DOFABackbone archs')
     parser.add_argument('--size', type=int, default=512, help='with --baselines: input side')
     return parser.parse_args()
 
 
 def build_backbone(name):
-    """``mars-<arch>`` (MaRSBackbone) or a BaselineBackbone arch, random weights."""
+    """``mars-<arch>`` (MaRSBackbone), a BaselineBackbone, CROMABackbone or DOFABackbone
+    arch, random weights."""
     if name.startswith('mars-'):
         return MaRSBackbone(arch=name[len('mars-'):])
+    for archs, backbone in OWN_CLASS_BASELINES:
+        if name in archs:
+            return backbone(arch=name)
     if name not in BASELINE_ARCHS:
+        others = sorted(arch for archs, _ in OWN_CLASS_BASELINES for arch in archs)
         raise KeyError(f'unknown backbone {name!r}; expected mars-<one of '
-                       f'{sorted(MARS_ARCHS)}> or one of {sorted(BASELINE_ARCHS)}')
+                       f'{sorted(MARS_ARCHS)}> or one of {sorted(BASELINE_ARCHS) + others}')
     return BaselineBackbone(arch=name)
 
 

@@ -1,5 +1,9 @@
 """A short, stable name of a config's backbone, for result files and tables."""
 
+# Comparison backbones named by their arch, with each class's default arch.
+BASELINE_DEFAULT_ARCHS = {'BaselineBackbone': 'resnet50', 'CROMABackbone': 'croma-base',
+                          'DOFABackbone': 'dofa-vit-b16'}
+
 
 def backbone_name(backbone_cfg):
     """Name of the backbone a ``model.backbone`` config dict builds.
@@ -7,8 +11,9 @@ def backbone_name(backbone_cfg):
     ``mars-base`` / ``mars-base-sar`` (MaRSBackbone and its modality), ``mars-base
     (rgb+sar, sum)`` (multi-modal), ``mars-base (siamese)`` (wrappers of baseline
     encoders take the encoders' name: ``resnet50 (siamese)``), the arch of a
-    ``BaselineBackbone`` (``vit-b16``; ``vit-b16 (last map)`` without the feature pyramid;
-    ``scalemae-vit-l16 (input_res=0.3)`` with settings other than the arch's defaults),
+    ``BaselineBackbone``, ``CROMABackbone`` or ``DOFABackbone`` (``vit-b16``; ``vit-b16
+    (last map)`` without the feature pyramid; ``scalemae-vit-l16 (input_res=0.3)`` with
+    settings other than the arch's defaults),
     ``ResNet-50`` for mmseg / mmdet's ``ResNet``; otherwise the type.
     """
     if not backbone_cfg:
@@ -28,8 +33,8 @@ def backbone_name(backbone_cfg):
         return f'{encoders} ({modalities}, {backbone_cfg.get("fusion", "sum")})'
     if kind == 'MaRSSiameseBackbone':
         return f'{encoders} (siamese)'
-    if kind == 'BaselineBackbone':
-        arch = backbone_cfg.get('arch', 'resnet50')
+    if kind in BASELINE_DEFAULT_ARCHS:
+        arch = backbone_cfg.get('arch', BASELINE_DEFAULT_ARCHS[kind])
         notes = ['last map'] if backbone_cfg.get('feature_pyramid') == 'last' else []
         # arch_options other than the arch's defaults (e.g. Scale-MAE's GSD).
         from mars.models.backbones.baselines import BASELINE_ARCHS

@@ -29,6 +29,8 @@ TINY = {'resnet50': 'resnet-tiny', 'vit-b16': 'vit-tiny', 'satmae-vit-l16': 'vit
 # The baselines the other task folders (WRAPPED_TASKS) have configs for so far; Scale-MAE,
 # CrossMAE and GFM are in DeepGlobe and SARDet-100k only (add them here with their configs).
 TASK_FOLDER_BASELINES = ('resnet50', 'vit-b16', 'satmae-vit-l16', 'swin-b', 'swinv2-b')
+# Baselines with their own backbone class and config tests (test_croma_dofa_configs.py).
+OTHER_BASELINES = ('croma-base', 'dofa-vit-b16')
 SEG = osp.join(REPO_ROOT,
                'configs/road/deepglobe/baselines/{}_upernet_8xb2-80k_deepglobe-512x512.py')
 DET = osp.join(REPO_ROOT,
@@ -43,9 +45,10 @@ SIZE = 64
 def test_every_baseline_has_a_base_and_both_task_configs():
     bases = sorted(osp.splitext(osp.basename(p))[0] for p in
                    glob.glob(osp.join(REPO_ROOT, 'configs/_base_/models/baselines/*.py')))
-    assert bases == sorted(BASELINES)
+    assert bases == sorted(BASELINES + OTHER_BASELINES)
     for folder in ('configs/road/deepglobe/baselines', 'configs/detection/sardet100k/baselines'):
-        assert len(glob.glob(osp.join(REPO_ROOT, folder, '*.py'))) == len(BASELINES)
+        assert len(glob.glob(osp.join(REPO_ROOT, folder, '*.py'))) == \
+            len(BASELINES + OTHER_BASELINES)
 
 
 def _without_backbone(cfg, *paths):

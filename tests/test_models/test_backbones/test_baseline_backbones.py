@@ -285,7 +285,8 @@ def test_wrappers_refuse_mars_settings_for_baseline_encoders():
         MaRSMultiModalBackbone(encoder=dict(vit, feature_pyramid='last'))
     with pytest.raises(ValueError, match=r'modalities\.rgb: .*out_indices=\(0, 1, 2, 3\)'):
         MaRSMultiModalBackbone(encoder=vit, out_indices=(1, 2, 3))
-    with pytest.raises(ValueError, match=r"encoder\.type must be BaselineBackbone, got 'ResNet'"):
+    with pytest.raises(ValueError,
+                       match=r"encoder\.type must be one of \['BaselineBackbone', .*got 'ResNet'"):
         MaRSMultiModalBackbone(encoder=dict(type='ResNet', depth=50))
 
 
