@@ -33,7 +33,7 @@ from mmengine.config import ConfigDict
 # Registers the MaRS modules and installs the torch >= 2.6 checkpoint loader, before the
 # checkpoint under test is read.
 import mars  # noqa: F401
-from mars.utils.backbone_name import backbone_name
+from mars.models.backbone_name import backbone_name
 from mars.utils.checkpoint_check import add_allow_partial_arg
 from mars.utils.output_files import atomic_write
 from mars.utils.tool_config import add_common_args, load_tool_config, run_runner

@@ -6,7 +6,7 @@ from mmengine.config import Config
 
 from helpers import repo_path
 
-from mars.utils.backbone_name import backbone_name
+from mars.models.backbone_name import backbone_name
 
 
 def _write(root, name, backbone, dataset, metrics):

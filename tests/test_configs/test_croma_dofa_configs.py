@@ -12,7 +12,7 @@ from test_baseline_configs import sardet_root  # noqa: F401 (a fixture used belo
 
 from mars.models.backbones.baselines import croma_channels, dofa_channels
 from mars.testing.released_layouts import croma_checkpoint, dofa_state_dict
-from mars.utils.backbone_name import backbone_name
+from mars.models.backbone_name import backbone_name
 
 # baseline -> (backbone type, channels, tiny arch, released-file builder, a loaded weight
 # that one training step moves, per the config's encoder).

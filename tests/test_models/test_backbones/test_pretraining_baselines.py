@@ -215,7 +215,7 @@ def test_multimodal_wrapper_with_a_gfm_encoder(tmp_path):
 
 
 def test_result_tables_name_non_default_arch_options():
-    from mars.utils.backbone_name import backbone_name
+    from mars.models.backbone_name import backbone_name
     base = dict(type='BaselineBackbone', arch='scalemae-vit-l16')
     assert backbone_name(dict(base, arch_options=dict(
         base_resolution=1.0, reference_size=224, input_res=None))) == 'scalemae-vit-l16'

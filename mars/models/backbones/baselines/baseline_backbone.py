@@ -146,7 +146,7 @@ def read_checkpoint(filename):
     return CheckpointLoader.load_checkpoint(filename, map_location='cpu')
 
 
-def _unwrap(checkpoint):
+def unwrap_state_dict(checkpoint):
     # mmengine ({'state_dict'}), Microsoft Swin / MAE-style ({'model'}) or plain.
     for key in ('state_dict', 'model'):
         if isinstance(checkpoint.get(key), dict):
@@ -310,7 +310,7 @@ class BaselineBackbone(BaseModule):
             ValueError: a tensor's shape differs from the model's (beyond the adapted
                 input channels), or no tensor matches a weight of the model.
         """
-        state_dict = _unwrap(checkpoint)
+        state_dict = unwrap_state_dict(checkpoint)
         fmt = CHECKPOINT_FORMATS[self.checkpoint_format]
         if fmt is not None:
             state_dict = self._pretraining_encoder(state_dict, fmt, source)

@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from mars.registry import register_downstream
-from .baseline_backbone import _unwrap
+from .baseline_backbone import unwrap_state_dict
 from .released import ReleasedBackbone
 from .simple_pyramid import SimpleFeaturePyramid
 
@@ -353,7 +353,7 @@ class CROMABackbone(ReleasedBackbone):
         Raises:
             ValueError: not a CROMA file (no encoder part), or a tensor of another shape.
         """
-        checkpoint = _unwrap(checkpoint)
+        checkpoint = unwrap_state_dict(checkpoint)
         parts = [part for part in FILE_PARTS if isinstance(checkpoint.get(part), dict)]
         if not parts:
             raise ValueError(f'{source}: none of the CROMA parts {sorted(FILE_PARTS)} (dicts '

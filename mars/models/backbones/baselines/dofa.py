@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from mars.registry import register_downstream
-from .baseline_backbone import _unwrap
+from .baseline_backbone import unwrap_state_dict
 from .released import ReleasedBackbone
 from .simple_pyramid import SimpleFeaturePyramid
 
@@ -232,7 +232,7 @@ class DOFABackbone(ReleasedBackbone):
         Raises:
             ValueError: a tensor of another shape, or nothing of DOFA in the file.
         """
-        state_dict = _unwrap(checkpoint)
+        state_dict = unwrap_state_dict(checkpoint)
         dropped = sorted(key for key in DROPPED if key in state_dict)
         if dropped:
             state_dict = {k: v for k, v in state_dict.items() if k not in dropped}

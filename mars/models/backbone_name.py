@@ -1,4 +1,5 @@
 """A short, stable name of a config's backbone, for result files and tables."""
+from mars.models.backbones.baselines import BASELINE_ARCHS
 
 # Comparison backbones named by their arch, with each class's default arch.
 BASELINE_DEFAULT_ARCHS = {'BaselineBackbone': 'resnet50', 'CROMABackbone': 'croma-base',
@@ -37,7 +38,6 @@ def backbone_name(backbone_cfg):
         arch = backbone_cfg.get('arch', BASELINE_DEFAULT_ARCHS[kind])
         notes = ['last map'] if backbone_cfg.get('feature_pyramid') == 'last' else []
         # arch_options other than the arch's defaults (e.g. Scale-MAE's GSD).
-        from mars.models.backbones.baselines import BASELINE_ARCHS
         defaults = BASELINE_ARCHS.get(arch, {}).get('options', {})
         notes += [f'{key}={value}' for key, value in
                   sorted((backbone_cfg.get('arch_options') or {}).items())
