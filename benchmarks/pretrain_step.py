@@ -82,6 +82,8 @@ def parse_args():
     parser.add_argument('--with-cp', action='store_true', help='gradient checkpointing')
     parser.add_argument('--authors-code', metavar='DIR',
                         help="checkout of the MaRS authors' repository (models/MaRS.py)")
+    parser.add_argument('--threads', type=int,
+                        help="torch threads (default torch's); 1 is steadier on a shared CPU")
     parser.add_argument('--rounds', type=int, default=1,
                         help='run all settings this many times, interleaved')
     parser.add_argument('--child', nargs=2, metavar=('ARCH', 'SETTING'),
@@ -197,6 +199,8 @@ def authors(arch, args, data):
 
 
 def run_child(arch, setting, args):
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     data = make_batch(args.batch, args.size, torch.Generator().manual_seed(0))
     if setting == 'authors_code':
@@ -205,20 +209,24 @@ def run_child(arch, setting, args):
         model, step = ours(arch, setting, args, data)
     cuda = args.device.startswith('cuda')
     rss_before = rss_mib()
-    times = []
+    times, cpu_times = [], []
     for index in range(args.warmup + args.repeats):
         if cuda:
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         losses = step()
         if cuda:
             torch.cuda.synchronize()
         if index >= args.warmup:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
     step_s = statistics.median(times)
     result = dict(
         arch=arch, setting=setting, losses=losses,
         step_s=round(step_s, 3), images_per_s=round(args.batch / step_s, 3),
+        # CPU seconds of the process per step (all threads): less sensitive than wall time
+        # to other programs on a shared machine.
+        cpu_s_per_step=round(statistics.median(cpu_times), 3),
         trainable_params_m=round(sum(p.numel() for p in model.parameters()
                                      if p.requires_grad) / 1e6, 2))
     if cuda:
@@ -237,6 +245,8 @@ def main():
     forwarded = [f'--size={args.size}', f'--batch={args.batch}', f'--warmup={args.warmup}',
                  f'--repeats={args.repeats}', f'--device={args.device}']
     forwarded += ['--amp'] * args.amp + ['--with-cp'] * args.with_cp
+    if args.threads:
+        forwarded.append(f'--threads={args.threads}')
     if args.authors_code:
         forwarded.append(f'--authors-code={args.authors_code}')
     results = []
@@ -252,7 +262,7 @@ def main():
     print(json.dumps(dict(
         benchmark='MaRS pretraining train_step', device=args.device,
         cpu=platform.processor() or platform.machine(), torch=torch.__version__,
-        threads=torch.get_num_threads(), input=[args.batch, 3, args.size, args.size],
+        threads=args.threads or torch.get_num_threads(), input=[args.batch, 3, args.size, args.size],
         amp_bf16=args.amp, with_cp=args.with_cp, warmup=args.warmup, repeats=args.repeats,
         memory=('torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else
                 'peak RSS of a fresh process per setting (ru_maxrss)'),
@@ -263,19 +273,30 @@ def summarise(results):
     """Per (arch, setting): median s/step, images/s and peak memory over the rounds, and
     its ratios to the authors' code (images/s ours / theirs, peak memory ours / theirs)."""
     memory_key = 'peak_gpu_mib' if 'peak_gpu_mib' in results[0] else 'peak_rss_mib'
+    by_round = {(r['arch'], r['setting'], r['round']): r for r in results}
     summary = {}
     for result in results:
         entry = summary.setdefault(f"{result['arch']}/{result['setting']}",
-                                   dict(step_s=[], memory=[]))
+                                   dict(step_s=[], cpu_s_per_step=[], memory=[]))
         entry['step_s'].append(result['step_s'])
+        entry['cpu_s_per_step'].append(result['cpu_s_per_step'])
         entry['memory'].append(result[memory_key])
+        theirs = by_round.get((result['arch'], 'authors_code', result['round']))
+        if theirs and theirs is not result:  # the ratio within each round (ABAB pairs)
+            entry.setdefault('images_per_s_vs_authors_per_round', []).append(
+                round(theirs['step_s'] / result['step_s'], 3))
+            entry.setdefault('cpu_s_vs_authors_per_round', []).append(
+                round(result['cpu_s_per_step'] / theirs['cpu_s_per_step'], 3))
     for key, entry in summary.items():
         entry.update(step_s=statistics.median(entry['step_s']),
+                     cpu_s_per_step=statistics.median(entry['cpu_s_per_step']),
                      **{memory_key: statistics.median(entry.pop('memory'))})
     for key, entry in summary.items():
         theirs = summary.get(key.split('/')[0] + '/authors_code')
         if theirs and theirs is not entry:
             entry['images_per_s_vs_authors'] = round(theirs['step_s'] / entry['step_s'], 3)
+            entry['cpu_s_vs_authors'] = round(
+                entry['cpu_s_per_step'] / theirs['cpu_s_per_step'], 3)
             entry['memory_vs_authors'] = round(entry[memory_key] / theirs[memory_key], 3)
     return summary
 
