@@ -92,12 +92,6 @@ def test_where_masking_equals_the_authors_arithmetic():
         torch.testing.assert_close(grad, expected_grad)
 
 
-def test_gradient_checkpointing_keeps_losses_and_gradients(data, default_result):
-    model = _model(with_cp=True)
-    assert model.encoder_rgb.encoder.layers_2.grad_checkpointing
-    _assert_same(default_result, _losses_and_grads(model, data))
-
-
 def test_compiled_blocks_keep_outputs_gradients_and_keys():
     plain = _model(loss_rec_rgb=None, loss_rec_sar=None, loss_cgcl=None)
     compiled = _model(loss_rec_rgb=None, loss_rec_sar=None, loss_cgcl=None,
