@@ -41,6 +41,30 @@ def freeze_as_buffers(module):
     return module
 
 
+def fill_masked(x, mask, token):
+    """``x`` with the patches under ``mask`` replaced by ``token``.
+
+    Args:
+        x (Tensor): NHWC patch embeddings ``[B, h, w, C]``.
+        mask (Tensor): ``[B, h', w']`` on a grid dividing ``h x w``, nonzero where masked.
+        token (Tensor): ``[C]``.
+
+    ``torch.where`` picks each value: the same result as the authors'
+    ``x * (1 - m) + token * m`` for finite ``x``, without its three full-size temporaries
+    or the two full-size weight maps that product keeps for the backward pass.
+    """
+    masked = F.interpolate(mask[:, None].to(x.dtype), size=x.shape[1:3], mode='nearest')
+    return torch.where(masked[:, 0, ..., None].bool(), token.to(x.dtype), x)
+
+
+def compile_swin_blocks(backbone, **compile_kwargs):
+    """``torch.compile`` each Swin block of a MaRSBackbone in place (``Module.compile``:
+    parameter names, state dict keys and checkpoints are unchanged)."""
+    for stage in _swin_stages(backbone):
+        for block in stage.blocks:
+            block.compile(**compile_kwargs)
+
+
 def encode(backbone, img, mask_token=None, mask=None, norm=None):
     """Deepest-stage NHWC features of a MaRSBackbone, SimMIM masking after the patch embed.
 
@@ -56,9 +80,7 @@ def encode(backbone, img, mask_token=None, mask=None, norm=None):
     """
     x = backbone.encoder.patch_embed(img)  # [B, H/4, W/4, C] (timm SwinV2 is NHWC)
     if mask is not None:
-        weight = F.interpolate(mask[:, None].to(x.dtype), size=x.shape[1:3], mode='nearest')
-        weight = weight[:, 0, ..., None]
-        x = x * (1 - weight) + mask_token.to(x.dtype) * weight
+        x = fill_masked(x, mask, mask_token)
     for stage in _swin_stages(backbone):
         x = stage(x)
     return x if norm is None else norm(x)
@@ -101,7 +123,16 @@ class MaRSPretrainModel(BaseModel):
         arch (str): ``'base'``, ``'large'`` or ``'tiny'`` (see ``MARS_ARCHS``). Defaults to
             'base'.
         drop_path_rate (float): Stochastic depth of the trained encoders. Defaults to 0.1.
-        with_cp (bool): Gradient checkpointing of the Swin blocks. Defaults to False.
+        with_cp (bool): Gradient checkpointing of the Swin blocks of the trained encoders:
+            less memory, one more forward pass of them. Defaults to False.
+        teacher_first (bool): Run the frozen teacher (no gradient) before the students, so
+            its transient activations are freed before the students' activations pile up
+            (lower peak memory, same losses: the teacher in eval mode draws no random
+            numbers). False runs it after the students, as the authors' code does.
+            Defaults to True.
+        compile_blocks (bool | dict): ``torch.compile`` every Swin block of the encoders
+            and the teacher (a dict: ``torch.compile`` keyword arguments); faster steps
+            after a compile of minutes. Defaults to False.
         mask_patch_size (int): Side of a mask cell in pixels, a multiple of 32 that divides
             the input size. Defaults to 32.
         teacher_checkpoint (str, optional): Teacher weights. Defaults to None (copy).
@@ -135,6 +166,8 @@ class MaRSPretrainModel(BaseModel):
                  arch='base',
                  drop_path_rate=0.1,
                  with_cp=False,
+                 teacher_first=True,
+                 compile_blocks=False,
                  mask_patch_size=32,
                  teacher_checkpoint=None,
                  start_weights=None,
@@ -171,6 +204,7 @@ class MaRSPretrainModel(BaseModel):
         self.cgcl_after_mma = cgcl_after_mma
         self.teacher_input = teacher_input
         self.teacher_train_mode = teacher_train_mode
+        self.teacher_first = teacher_first
         embed_dim, *_, dim = arch_channels(arch)
         for modality, channels in MODALITY_CHANNELS.items():
             setattr(self, f'encoder_{modality}', MaRSBackbone(
@@ -192,6 +226,11 @@ class MaRSPretrainModel(BaseModel):
             self.register_buffer('teacher_mask_token', _mask_token(embed_dim).detach())
             self.teacher_norm = freeze_as_buffers(nn.LayerNorm(dim)) if final_norm else None
         self.loss_cgcl = MODELS.build(loss_cgcl) if loss_cgcl else None
+        if compile_blocks:
+            kwargs = compile_blocks if isinstance(compile_blocks, dict) else {}
+            for name in ('encoder_rgb', 'encoder_sar', 'teacher_rgb'):
+                if hasattr(self, name):
+                    compile_swin_blocks(getattr(self, name), **kwargs)
 
         rec_losses = dict(rgb=loss_rec_rgb, sar=loss_rec_sar)
         self.loss_rec = nn.ModuleDict(
@@ -321,13 +360,16 @@ class MaRSPretrainModel(BaseModel):
             raise KeyError('MaRSPretrainModel needs data_samples["masks"] (from '
                            'MaRSMaskGenerator) in loss and predict modes')
         masks = self.used_masks(masks)
+        teacher = None
+        if mode == 'loss' and self.loss_distill is not None and self.teacher_first:
+            teacher = self.teacher_tokens(inputs['rgb'], masks['rgb'])
         feats = self.extract_feat(inputs, masks)
         if mode == 'predict':
             rec = self.reconstruct(self.mix(feats), feats['rgb'].shape) if self.loss_rec else {}
             return dict(reconstructions=rec, masks=masks)
         if mode != 'loss':
             raise ValueError(f'unknown mode {mode!r}; expected loss, predict or tensor')
-        return self.loss(inputs, masks, feats)
+        return self.loss(inputs, masks, feats, teacher)
 
     def teacher_tokens(self, rgb, mask):
         """The frozen teacher's deepest tokens ``[B, N, C]`` (no gradient)."""
@@ -337,7 +379,8 @@ class MaRSPretrainModel(BaseModel):
             return encode(self.teacher_rgb, rgb, self.teacher_mask_token, mask,
                           self.teacher_norm).flatten(1, 2)
 
-    def loss(self, inputs, masks, feats):
+    def loss(self, inputs, masks, feats, teacher=None):
+        """The loss dict; ``teacher``: the teacher's tokens when already computed."""
         losses = {}
         tokens = {m: f.flatten(1, 2) for m, f in feats.items()}
         mixed = self.mix(feats) if hasattr(self, 'mma') else None
@@ -349,8 +392,9 @@ class MaRSPretrainModel(BaseModel):
                     rec, inputs[modality], pixel_mask)
         if self.loss_distill is not None:
             student = mixed['rgb'] if self.distill_after_mma else tokens['rgb']
-            losses['loss_distill'] = self.loss_distill(
-                student, self.teacher_tokens(inputs['rgb'], masks['rgb']))
+            if teacher is None:
+                teacher = self.teacher_tokens(inputs['rgb'], masks['rgb'])
+            losses['loss_distill'] = self.loss_distill(student, teacher)
         if self.loss_cgcl is not None:
             pair = mixed if self.cgcl_after_mma else tokens
             losses['loss_cgcl'] = self.loss_cgcl(pair['rgb'], pair['sar'])
