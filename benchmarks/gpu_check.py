@@ -46,6 +46,8 @@ TASKS = (
      'det_mask', (1024, 1024)),
 )
 PRETRAIN_ARCHS = dict(base=16, large=12)  # per-GPU batch of the shipped pretraining configs
+PRETRAIN_CONFIG = osp.join(REPO, 'configs', 'pretrain',
+                           'mars-base_pretrain_8xb16-12e_mars16m-512x512.py')
 
 
 def parse_args():
@@ -192,6 +194,7 @@ def _timed(step, args, device, row):
 
 def pretrain_row(arch, batch, with_cp, args, device):
     """Time pretraining train steps (all losses, bf16 on a GPU) of one arch."""
+    from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
 
@@ -204,10 +207,11 @@ def pretrain_row(arch, batch, with_cp, args, device):
                               start_weights='random'))
     model.init_weights()
     model.to(device).train()
-    optim_cfg = dict(type='OptimWrapper', optimizer=dict(
-        type='AdamW', lr=5e-5, betas=(0.9, 0.95), weight_decay=0.05))
-    if device.type == 'cuda':
-        optim_cfg.update(type='AmpOptimWrapper', dtype='bfloat16')
+    # The shipped config's optimiser (fused AdamW, no decay on norms...), bf16 on a GPU.
+    optim_cfg = copy.deepcopy(Config.fromfile(PRETRAIN_CONFIG).optim_wrapper)
+    if device.type != 'cuda':
+        optim_cfg.update(type='OptimWrapper')
+        optim_cfg.pop('dtype', None)
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     size = 64 if args.tiny else 512
     data = pretrain_batch(batch, size, torch.Generator().manual_seed(0))

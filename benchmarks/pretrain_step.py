@@ -154,8 +154,8 @@ def ours(arch, setting, args, data):
 def authors(arch, args, data):
     """(model, step function) of the authors' DualEncoderMaRS, stepped as their
     engine_pretrain.py does, on ``data`` normalised by our data preprocessor."""
-    if not args.authors_code or not osp.isfile(osp.join(args.authors_code, 'models',
-                                                         'MaRS.py')):
+    authors_model = osp.join(args.authors_code or '', 'models', 'MaRS.py')
+    if not args.authors_code or not osp.isfile(authors_model):
         raise SystemExit(f"setting authors_code needs --authors-code DIR, a checkout of the "
                          f"MaRS authors' repository with models/MaRS.py; got "
                          f'{args.authors_code!r}')
@@ -262,7 +262,8 @@ def main():
     print(json.dumps(dict(
         benchmark='MaRS pretraining train_step', device=args.device,
         cpu=platform.processor() or platform.machine(), torch=torch.__version__,
-        threads=args.threads or torch.get_num_threads(), input=[args.batch, 3, args.size, args.size],
+        threads=args.threads or torch.get_num_threads(),
+        input=[args.batch, 3, args.size, args.size],
         amp_bf16=args.amp, with_cp=args.with_cp, warmup=args.warmup, repeats=args.repeats,
         memory=('torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else
                 'peak RSS of a fresh process per setting (ru_maxrss)'),

@@ -11,11 +11,12 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from mars.models.pretrain import MetaModalityAttention
-from mars.models.pretrain.mars_pretrain_model import _swin_stages, encode, fill_masked
+from mars.models.pretrain.mars_pretrain_model import _swin_stages, fill_masked
 from mars.registry import MODELS
+from helpers import REPO_ROOT
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASE_CONFIG = osp.join(REPO, 'configs/pretrain/mars-base_pretrain_8xb16-12e_mars16m-512x512.py')
+BASE_CONFIG = osp.join(REPO_ROOT, 'configs', 'pretrain',
+                       'mars-base_pretrain_8xb16-12e_mars16m-512x512.py')
 
 
 def _model(**kwargs):
@@ -146,7 +147,7 @@ def test_shipped_optimizer_is_fused_adamw_with_the_for_loop_result():
 
 def test_benchmark_refuses_authors_code_without_their_checkout(tmp_path):
     result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'benchmarks', 'pretrain_step.py'), '--child',
+        [sys.executable, osp.join(REPO_ROOT, 'benchmarks', 'pretrain_step.py'), '--child',
          'base', 'authors_code', f'--authors-code={tmp_path}'],
         capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
