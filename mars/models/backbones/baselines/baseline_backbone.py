@@ -154,6 +154,39 @@ def unwrap_state_dict(checkpoint):
     return dict(checkpoint)
 
 
+def load_checked_weights(model, state_dict, source, arch, what, log):
+    """Load ``state_dict`` (in ``model``'s names) non-strictly after refusing any shape
+    difference and a file that matches nothing; ``log`` the counts and any missing or
+    unexpected key.
+
+    Args:
+        model (nn.Module): The network.
+        state_dict (dict): Its tensors, already renamed and filtered.
+        source (str): The file, for messages.
+        arch (str): The arch, for messages.
+        what (str): What the file should be (``'timm format'``...), for messages.
+        log (callable): ``log(message, level)``.
+
+    Returns:
+        The ``load_state_dict`` result.
+    """
+    own = model.state_dict()
+    for key, value in state_dict.items():
+        if key in own and own[key].shape != value.shape:
+            raise ValueError(
+                f'{source}: shape mismatch for {key}: checkpoint {tuple(value.shape)}, '
+                f'model {tuple(own[key].shape)} (arch={arch!r}); is the arch right?')
+    if not any(key in own for key in state_dict):
+        raise ValueError(f'{source}: none of its {len(state_dict)} tensors is a weight of '
+                         f'{arch} (first keys: {sorted(state_dict)[:3]}); is it {what}?')
+    result = model.load_state_dict(state_dict, strict=False)
+    log(f'loaded {source} ({what}): {len(state_dict) - len(result.unexpected_keys)} '
+        f'tensors, missing keys: {result.missing_keys or "none"}, '
+        f'unexpected keys: {result.unexpected_keys or "none"}',
+        level=30 if result.missing_keys or result.unexpected_keys else 20)
+    return result
+
+
 @register_downstream('MODELS')
 class BaselineBackbone(BaseModule):
     """A comparison backbone of the MaRS paper, returning NCHW multi-scale features.
@@ -356,22 +389,8 @@ class BaselineBackbone(BaseModule):
             state_dict = {k: v for k, v in state_dict.items() if k not in dropped}
             self._log(f'{source}: classifier / final norm dropped, not used for features: '
                       f'{dropped}')
-        for key, value in state_dict.items():
-            if key in own and own[key].shape != value.shape:
-                raise ValueError(
-                    f'{source}: shape mismatch for {key}: checkpoint {tuple(value.shape)}, '
-                    f'model {tuple(own[key].shape)} (arch={self.arch!r}); is the arch right?')
-        if not any(key in own for key in state_dict):
-            raise ValueError(f'{source}: none of its {len(state_dict)} tensors is a weight '
-                             f'of {self.arch} (first keys: {sorted(state_dict)[:3]}); is '
-                             f'the arch or checkpoint_format right?')
-        result = self.model.load_state_dict(state_dict, strict=False)
-        self._log(f'loaded {source} ({self.checkpoint_format} format): '
-                  f'{len(state_dict) - len(result.unexpected_keys)} tensors, '
-                  f'missing keys: {result.missing_keys or "none"}, '
-                  f'unexpected keys: {result.unexpected_keys or "none"}',
-                  level=30 if result.missing_keys or result.unexpected_keys else 20)
-        return result
+        return load_checked_weights(self.model, state_dict, source, self.arch,
+                                    f'{self.checkpoint_format} format', self._log)
 
     def _pretraining_encoder(self, state_dict, fmt, source):
         """The encoder's tensors of a pretraining checkpoint in layout ``fmt``."""

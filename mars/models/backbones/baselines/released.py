@@ -4,7 +4,7 @@ report in the log. The timm-built baselines are in ``baseline_backbone.py``."""
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
-from .baseline_backbone import VIT_DIVISOR, read_checkpoint
+from .baseline_backbone import VIT_DIVISOR, load_checked_weights, read_checkpoint
 
 FEATURE_PYRAMIDS = ('simple', 'last')
 
@@ -72,20 +72,5 @@ class ReleasedBackbone(BaseModule):
         """Load ``state_dict`` (already in ``self.model``'s names) non-strictly after
         refusing any shape difference and a file that matches nothing; log the counts and
         any missing or unexpected key. Returns the ``load_state_dict`` result."""
-        own = self.model.state_dict()
-        for key, value in state_dict.items():
-            if key in own and own[key].shape != value.shape:
-                raise ValueError(
-                    f'{source}: shape mismatch for {key}: checkpoint {tuple(value.shape)}, '
-                    f'model {tuple(own[key].shape)} (arch={self.arch!r}); is the arch right?')
-        if not any(key in own for key in state_dict):
-            raise ValueError(f'{source}: none of its {len(state_dict)} tensors is a weight '
-                             f'of {self.arch} (first keys: {sorted(state_dict)[:3]}); is it '
-                             f'{what}?')
-        result = self.model.load_state_dict(state_dict, strict=False)
-        self._log(f'loaded {source} ({what}): '
-                  f'{len(state_dict) - len(result.unexpected_keys)} tensors, '
-                  f'missing keys: {result.missing_keys or "none"}, '
-                  f'unexpected keys: {result.unexpected_keys or "none"}',
-                  level=30 if result.missing_keys or result.unexpected_keys else 20)
-        return result
+        return load_checked_weights(self.model, state_dict, source, self.arch, what,
+                                    self._log)
