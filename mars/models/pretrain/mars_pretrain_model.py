@@ -57,9 +57,19 @@ def fill_masked(x, mask, token):
     return torch.where(masked[:, 0, ..., None].bool(), token.to(x.dtype), x)
 
 
+# Compiled Swin blocks share one code object: each stage's shapes, shifted and unshifted
+# windows, and grad mode (the no-grad teacher) are variants of it; dynamo's default limit
+# of 8 would silently leave the other blocks uncompiled.
+SWIN_BLOCK_RECOMPILE_LIMIT = 64
+
+
 def compile_swin_blocks(backbone, **compile_kwargs):
     """``torch.compile`` each Swin block of a MaRSBackbone in place (``Module.compile``:
-    parameter names, state dict keys and checkpoints are unchanged)."""
+    parameter names, state dict keys and checkpoints are unchanged); raises dynamo's
+    ``recompile_limit`` to :data:`SWIN_BLOCK_RECOMPILE_LIMIT` when it is lower."""
+    import torch._dynamo.config as dynamo_config
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit,
+                                        SWIN_BLOCK_RECOMPILE_LIMIT)
     for stage in _swin_stages(backbone):
         for block in stage.blocks:
             block.compile(**compile_kwargs)
