@@ -53,6 +53,7 @@ SETTINGS = {
     # Levers that are options (off by default).
     'with_cp': dict(with_cp=True),
     'compile_blocks': dict(compile_blocks=True),
+    'compile_blocks_with_cp': dict(compile_blocks=True, with_cp=True),
     'authors_code': None,  # their DualEncoderMaRS (--authors-code)
     'previous_method': dict(
         shared_mask=False, final_norm=False, distill_after_mma=False, cgcl_after_mma=False,
