@@ -13,8 +13,8 @@ model = dict(
     # The frozen teacher runs before the students (lower peak memory, same losses); False
     # runs it after them, as the authors' code does.
     teacher_first=True,
-    # torch.compile of every Swin block (True or torch.compile kwargs): faster steps after
-    # a compile of minutes.
+    # torch.compile of every Swin block (True or torch.compile kwargs); a trial option:
+    # on a 2-core CPU it compiled for over an hour and stepped no faster.
     compile_blocks=False,
     mask_patch_size=32,
     # Frozen RGB teacher for distillation; None copies the RGB encoder's initial weights.

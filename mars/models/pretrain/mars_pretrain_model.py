@@ -141,8 +141,9 @@ class MaRSPretrainModel(BaseModel):
             numbers). False runs it after the students, as the authors' code does.
             Defaults to True.
         compile_blocks (bool | dict): ``torch.compile`` every Swin block of the encoders
-            and the teacher (a dict: ``torch.compile`` keyword arguments); faster steps
-            after a compile of minutes. Defaults to False.
+            and the teacher (a dict: ``torch.compile`` keyword arguments). A trial
+            option: on a 2-core CPU at base it compiled for over an hour and stepped no
+            faster (docs/benchmarks.md). Defaults to False.
         mask_patch_size (int): Side of a mask cell in pixels, a multiple of 32 that divides
             the input size. Defaults to 32.
         teacher_checkpoint (str, optional): Teacher weights. Defaults to None (copy).
